@@ -1,0 +1,287 @@
+// hooks.cpp: the out-of-line halves of the hooks in include/lockgraph/detail/hooks.hpp.
+//
+// Every function here runs on the thread that called the lockgraph primitive and, unless noted, touches
+// only that thread's own record plus the thread-safe graph and sink. While one runs, the thread's
+// `bypass` count is raised, so lockgraph primitives used underneath (a user's operator new, the report
+// handler) pass straight through instead of recursing into the detector.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "misuse.hpp"
+#include "runtime.hpp"
+#include "stack_trace.hpp"
+#include "wait_for_graph.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+// The record of every thread while checking is off, and of a thread after its exit cleanup ran (its
+// thread_local destructors may still lock things). Never written: bypass != 0 sends every hook to a
+// slow path that returns at once.
+thread_record g_passthrough{{0}, /*bypass=*/1, nullptr, {}, {}};
+
+struct bypass_scope {
+  explicit bypass_scope(thread_record* t) noexcept : t_(t) { ++t_->bypass; }
+  ~bypass_scope() { --t_->bypass; }
+  bypass_scope(const bypass_scope&) = delete;
+  bypass_scope& operator=(const bypass_scope&) = delete;
+  thread_record* t_;
+};
+
+// Unregisters the thread at exit, reporting the locks it still holds.
+struct exit_guard {
+  thread_slot* slot = nullptr;
+  ~exit_guard() {
+    if (slot == nullptr) return;
+    thread_record* t = &slot->rec;
+    if (t->depth.load(std::memory_order_relaxed) != 0) {
+      bypass_scope b(t);
+      report_unreleased_at_thread_exit(rt(), slot);
+    }
+    tl_record = &g_passthrough;
+    release_slot(slot);
+  }
+};
+thread_local exit_guard t_exit_guard;
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Recomputes the chain hashes of entries [from, depth), giving every entry a graph node on the way.
+void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  std::uint64_t prev = from == 0 ? kChainSeed : held_at(t, from - 1)->chain;
+  for (std::uint32_t i = from; i < d; ++i) {
+    held_entry* e = held_at(t, i);
+    std::uint64_t node = e->node.load(std::memory_order_relaxed);
+    if (node == 0) {
+      // The lock is alive: this thread holds it.
+      node = graph.node_of(*const_cast<lock_meta*>(e->lock.load(std::memory_order_relaxed)));
+      e->node.store(node, std::memory_order_relaxed);
+    }
+    prev = chain_mix(prev, node, e->mode.load(std::memory_order_relaxed));
+    e->chain = prev;
+  }
+}
+
+// Removes entry i from the held stack, keeping the order of the others.
+void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  for (std::uint32_t j = i; j + 1 < d; ++j) {
+    held_entry* dst = held_at(t, j);
+    const held_entry* src = held_at(t, j + 1);
+    dst->lock.store(src->lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->node.store(src->node.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->mode.store(src->mode.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->chain = src->chain;
+  }
+  t->depth.store(d - 1, std::memory_order_release);
+  if (i + 1 < d) {
+    if (graph != nullptr) {
+      rechain(t, i, *graph);
+    } else {
+      for (std::uint32_t j = i; j + 1 < d; ++j) held_at(t, j)->chain = 0;  // recomputed on next miss
+    }
+  }
+}
+
+// Index of the topmost entry for `m` whose shared bit equals `shared`, or -1.
+long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
+  for (std::uint32_t i = t->depth.load(std::memory_order_relaxed); i-- > 0;) {
+    const held_entry* e = held_at(t, i);
+    if (e->lock.load(std::memory_order_relaxed) == &m &&
+        (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
+      return static_cast<long>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+thread_slot* current_slot() noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  return t->extra != nullptr ? slot_of(t) : nullptr;
+}
+
+thread_record* register_thread() noexcept {
+  runtime& r = rt();
+  thread_slot* s = r.opts.enabled ? acquire_slot() : nullptr;
+  if (s == nullptr) {
+    tl_record = &g_passthrough;
+    return &g_passthrough;
+  }
+  const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  s->extra.os_tid = tid;
+  s->extra.number = next_thread_number(tid == ::getpid());
+  tl_record = &s->rec;
+  t_exit_guard.slot = s;
+  return &s->rec;
+}
+
+void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
+  if (t->bypass != 0) return;
+  bypass_scope bypass(t);
+  runtime& r = rt();
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+
+  // A thread blocking on a lock it holds waits forever (recursive locks never get here on re-entry).
+  // Shared after shared is the one exception: readers do not block readers.
+  bool recursive_read = false;
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e->lock.load(std::memory_order_relaxed) != &m) continue;
+    if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) {
+      recursive_read = true;
+      continue;
+    }
+    report_self_deadlock(r, slot_of(t), m, mode);
+    if (r.opts.abort_on_deadlock) die_after_report();
+    return;  // block as std would
+  }
+
+  const std::uint64_t node = r.graph.node_of(m);
+  rechain(t, 0, r.graph);
+  if (!recursive_read) {
+    stack_trace stack;
+    bool captured = false;
+    // The edge from the top entry is enough when it was a blocking exclusive acquisition: every lock
+    // below reaches it through edges recorded back then. A try-acquired or shared entry has no such
+    // incoming dependency, so continue below it.
+    for (std::uint32_t i = d; i-- > 0;) {
+      const held_entry* e = held_at(t, i);
+      const std::uint8_t held_mode = e->mode.load(std::memory_order_relaxed);
+      const edge_key k{e->node.load(std::memory_order_relaxed), node, (held_mode & mode_shared) != 0,
+                       (mode & mode_shared) != 0};
+      if (k.from != node && !r.graph.known(k)) {
+        if (!captured) {
+          stack = capture_stack(r.opts.stack_depth);
+          captured = true;
+        }
+        report cycle;
+        std::string key;
+        if (r.graph.add(k, describe(*slot_of(t)), stack, &cycle, &key)) {
+          cycle.thread = describe(*slot_of(t));
+          cycle.held = held_locks(t);
+          cycle.stack = stack;
+          r.sink.raise(std::move(cycle), key);
+        }
+      }
+      if ((held_mode & (mode_shared | mode_try)) == 0) break;
+    }
+  }
+  const std::uint64_t top = held_at(t, d - 1)->chain;
+  const std::uint64_t key = chain_mix(top, node, mode);
+  t->chain_cache[key & (kChainCacheSize - 1)] = key;
+}
+
+void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
+  if (t->bypass != 0) return;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  held_entry* e = held_at(t, d, /*grow=*/true);
+  if (e == nullptr) return;  // out of memory for the overflow chunk: this lock goes untracked
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  const std::uint64_t prev = d == 0 ? kChainSeed : held_at(t, d - 1)->chain;
+  e->lock.store(&m, std::memory_order_relaxed);
+  e->node.store(node, std::memory_order_relaxed);
+  e->mode.store(mode, std::memory_order_relaxed);
+  e->chain = (prev != 0 && node != 0) ? chain_mix(prev, node, mode) : 0;
+  t->depth.store(d + 1, std::memory_order_release);
+}
+
+bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noexcept {
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0) return true;
+  const long i = find_entry(t, m, shared);
+  if (i >= 0) {
+    erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+    return true;
+  }
+  bypass_scope bypass(t);
+  report_bad_unlock(rt(), slot_of(t), m, shared);
+  return false;
+}
+
+void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void* arg) {
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0) {
+    block(arg);
+    return;
+  }
+  thread_extra& x = *t->extra;
+  // Publish the wait before looking at anyone else's: of two threads closing a cycle at the same
+  // instant, at least one then sees the other waiting (the fence pairs with the other's fence).
+  x.waits_on.store(&m, std::memory_order_relaxed);
+  x.wait_mode.store(mode, std::memory_order_relaxed);
+  x.wait_type.store(wait_kind::lock, std::memory_order_relaxed);
+  x.wait_since_ns.store(now_ns(), std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_seq_cst);  // odd: waiting
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  {
+    bypass_scope bypass(t);
+    runtime& r = rt();
+    if (check_circular_wait(r, slot_of(t)) && r.opts.abort_on_deadlock) die_after_report();
+  }
+  struct end_wait {
+    thread_extra& x;
+    ~end_wait() {
+      x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
+      x.waits_on.store(nullptr, std::memory_order_relaxed);
+      x.wait_seq.fetch_add(1, std::memory_order_release);  // even: running
+    }
+  } done{x};
+  block(arg);
+}
+
+void on_destroy(lock_meta& m, bool held) noexcept {
+  runtime* r = rt_if_created();
+  if (r == nullptr || !r->opts.enabled) return;
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0 && t != &g_passthrough) return;
+  if (held && t->extra != nullptr) {
+    bypass_scope bypass(t);
+    report_destroyed_while_held(*r, slot_of(t), m);
+    // Forget it in the destroying thread's own stack, or its later unlocks would look wrong.
+    for (std::uint8_t shared : {std::uint8_t{0}, std::uint8_t{mode_shared}}) {
+      for (long i; (i = find_entry(t, m, shared)) >= 0;) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+    }
+  }
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  if (node != 0) r->graph.remove(node);
+}
+
+void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->bypass != 0) return;
+  thread_extra& x = *t->extra;
+  const long i = find_entry(t, mu, 0);
+  if (i >= 0) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+  x.wait_mutex.store(i >= 0 ? &mu : nullptr, std::memory_order_relaxed);
+  x.waits_on.store(&cv, std::memory_order_relaxed);
+  x.wait_mode.store(mode_exclusive, std::memory_order_relaxed);
+  x.wait_type.store(wait_kind::condition, std::memory_order_relaxed);
+  x.wait_since_ns.store(now_ns(), std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void cv_end_wait(lock_meta& /*cv*/, lock_meta& mu) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->bypass != 0) return;
+  thread_extra& x = *t->extra;
+  if (x.wait_type.load(std::memory_order_relaxed) != wait_kind::condition) return;
+  const bool popped = x.wait_mutex.load(std::memory_order_relaxed) == &mu;
+  x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
+  x.waits_on.store(nullptr, std::memory_order_relaxed);
+  x.wait_mutex.store(nullptr, std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_release);
+  if (popped) after_lock(mu, mode_exclusive);
+}
+
+}  // namespace lockgraph::detail

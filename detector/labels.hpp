@@ -1,0 +1,30 @@
+// labels: the names locks carry in reports. A named lock's name is interned once per distinct name;
+// an unnamed lock is labelled "file:line" of its construction site (file without directories).
+#ifndef LOCKGRAPH_DETECTOR_LABELS_HPP
+#define LOCKGRAPH_DETECTOR_LABELS_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "lockgraph/detail/hooks.hpp"
+
+namespace lockgraph::detail {
+
+// A lock's label as copied into the graph: cheap to copy, formatted on demand.
+struct label_ref {
+  const char* text = "?";  // interned name or construction file
+  std::uint32_t line = 0;  // 0 for named
+  bool named = true;
+
+  static label_ref of(const lock_meta& m) noexcept { return label_ref{m.label, m.line, m.named != 0}; }
+  std::string str() const;
+};
+
+// A stable copy of `name`, shared by every lock with the same name; never freed. Thread-safe, lock-free
+// for names already seen.
+const char* intern_name(std::string_view name) noexcept;
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_LABELS_HPP

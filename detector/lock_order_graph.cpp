@@ -1,0 +1,221 @@
+// lock_order_graph.cpp: see lock_order_graph.hpp.
+#include "lock_order_graph.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace lockgraph::detail {
+namespace {
+
+bool shared_capable(lock_type t) noexcept {
+  return t == lock_type::shared_mutex || t == lock_type::shared_timed_mutex;
+}
+
+std::uint32_t slot_number(std::uint64_t node) noexcept { return static_cast<std::uint32_t>(node); }
+
+}  // namespace
+
+std::uint64_t lock_order_graph::node_of(lock_meta& m) {
+  std::uint64_t n = m.node.load(std::memory_order_acquire);
+  if (n != 0) return n;
+  std::lock_guard<std::mutex> g(mu_);
+  n = m.node.load(std::memory_order_relaxed);
+  if (n != 0) return n;
+  n = cd_.new_node();
+  node_info& info = nodes_[n];
+  info.label = label_ref::of(m);
+  info.lock = n;
+  if (shared_capable(m.type)) {
+    const std::uint64_t r = cd_.new_node();
+    info.reader = r;
+    node_info& rinfo = nodes_[r];
+    rinfo.label = info.label;
+    rinfo.lock = n;
+  }
+  m.node.store(n, std::memory_order_release);
+  return n;
+}
+
+bool lock_order_graph::known(const edge_key& k) const {
+  decltype(edges_)::const_accessor a;
+  return edges_.find(a, k);
+}
+
+bool lock_order_graph::add(const edge_key& k, const thread_ref& thread, stack_trace stack, report* cycle,
+                           std::string* key) {
+  auto info = std::make_shared<edge_info>();
+  info->key = k;
+  info->thread = thread;
+  info->stack = std::move(stack);
+
+  std::lock_guard<std::mutex> g(mu_);
+  if (known(k)) return false;  // another thread recorded it meanwhile
+  const auto from_it = nodes_.find(k.from);
+  const auto to_it = nodes_.find(k.to);
+  if (from_it == nodes_.end() || to_it == nodes_.end()) return false;  // a lock destroyed mid-flight
+  info->from_label = from_it->second.label;
+  info->to_label = to_it->second.label;
+
+  // Map the lock-level edge onto the state graph (see the header): it enters `to` through its R node
+  // when acquired shared, and leaves `from` through N always, and through R only if `from` is held
+  // exclusive.
+  const std::uint64_t target = k.to_shared && to_it->second.reader != 0 ? to_it->second.reader : k.to;
+  std::uint64_t sources[2] = {k.from, 0};
+  if (!k.from_shared && from_it->second.reader != 0) sources[1] = from_it->second.reader;
+
+  bool closed = false;
+  for (std::uint64_t src : sources) {
+    if (src == 0) continue;
+    if (cd_.insert_edge(src, target)) {
+      state_edges_.emplace(std::make_pair(src, target), info);
+      continue;
+    }
+    // Rejected: the order already has target ~> src. That path plus this edge is the cycle.
+    const auto path = cd_.find_path(target, src);
+    info->rejected = true;
+    build_cycle(path, info, cycle, key);
+    closed = true;
+    break;
+  }
+  if (closed) {
+    from_it->second.rejected.push_back(k);
+    to_it->second.rejected.push_back(k);
+  } else {
+    ++accepted_edges_;
+  }
+  edges_.insert({k, info});
+  return closed;
+}
+
+void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& path,
+                                   const std::shared_ptr<edge_info>& closing, report* out,
+                                   std::string* key) const {
+  out->kind = report_kind::lock_order_inversion;
+  std::vector<const edge_info*> infos;
+  std::vector<std::uint64_t> locks;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    locks.push_back(nodes_.at(path[i]).lock);
+    if (i + 1 < path.size()) {
+      const auto it = state_edges_.find({path[i], path[i + 1]});
+      infos.push_back(it == state_edges_.end() ? nullptr : it->second.get());
+    }
+  }
+  infos.push_back(closing.get());
+
+  // Labels, made unique within the report: two locks built at the same line get "#<node>" suffixes.
+  std::map<std::string, int> uses;
+  std::vector<std::string> labels;
+  for (std::uint64_t l : locks) labels.push_back(nodes_.at(l).label.str());
+  for (const auto& s : labels) ++uses[s];
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (uses[labels[i]] > 1) labels[i] += "#" + std::to_string(slot_number(locks[i]));
+  }
+  out->locks = labels;
+
+  std::vector<std::string> key_parts;
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    lock_edge e;
+    e.from = labels[i];
+    e.to = labels[(i + 1) % labels.size()];
+    if (const edge_info* info = infos[i]) {
+      e.from_shared = info->key.from_shared;
+      e.to_shared = info->key.to_shared;
+      e.thread = info->thread;
+      e.stack = info->stack;
+      key_parts.push_back(std::to_string(info->key.from) + (info->key.from_shared ? "s" : "x") + ">" +
+                          std::to_string(info->key.to) + (info->key.to_shared ? "s" : "x"));
+    }
+    out->edges.push_back(std::move(e));
+  }
+  // The same cycle closed again from another edge (or by another thread) is the same problem.
+  std::sort(key_parts.begin(), key_parts.end());
+  key->assign("inversion");
+  for (const auto& p : key_parts) key->append(" ").append(p);
+
+  out->summary = "lock-order inversion: ";
+  for (const auto& l : labels) out->summary += l + " => ";
+  out->summary += labels.front();
+}
+
+void lock_order_graph::erase_state_edges(cycle_detector::node_id n) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> doomed;
+  cd_.for_each_successor(n, [&](cycle_detector::node_id s) { doomed.emplace_back(n, s); });
+  cd_.for_each_predecessor(n, [&](cycle_detector::node_id p) { doomed.emplace_back(p, n); });
+  for (const auto& e : doomed) {
+    const auto it = state_edges_.find(e);
+    if (it == state_edges_.end()) continue;
+    if (edges_.erase(it->second->key) && !it->second->rejected) --accepted_edges_;
+    state_edges_.erase(it);
+  }
+}
+
+void lock_order_graph::remove(std::uint64_t node) {
+  std::lock_guard<std::mutex> g(mu_);
+  const auto it = nodes_.find(node);
+  if (it == nodes_.end()) return;
+  const std::uint64_t reader = it->second.reader;
+  for (const edge_key& k : it->second.rejected) edges_.erase(k);
+  erase_state_edges(node);
+  cd_.remove_node(node);
+  if (reader != 0) {
+    erase_state_edges(reader);
+    cd_.remove_node(reader);
+    nodes_.erase(reader);
+  }
+  nodes_.erase(node);
+}
+
+lock_order_snapshot lock_order_graph::snapshot() const {
+  lock_order_snapshot s;
+  std::vector<std::shared_ptr<edge_info>> infos;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [id, info] : nodes_) {
+      if (info.lock == id) s.nodes.push_back({id, info.label.str()});
+    }
+    for (const auto& [pair, info] : state_edges_) infos.push_back(info);
+    for (const auto& [id, info] : nodes_) {
+      for (const edge_key& k : info.rejected) {
+        if (k.from != id) continue;  // each rejected edge once, from its source
+        decltype(edges_)::const_accessor a;
+        if (edges_.find(a, k)) infos.push_back(a->second);
+      }
+    }
+  }
+  // One lock-level edge may sit behind two state edges; show it once.
+  std::sort(infos.begin(), infos.end());
+  infos.erase(std::unique(infos.begin(), infos.end()), infos.end());
+  for (const auto& info : infos) {
+    lock_order_snapshot::edge e{info->key.from, info->key.to, info->key.from_shared, info->key.to_shared,
+                                info->rejected, info->thread, {}};
+    // The innermost user frame is the acquisition site; symbolizing happens here, off the lock.
+    std::string frames = info->stack.to_string("");
+    e.site = frames.substr(0, frames.find('\n'));
+    s.edges.push_back(std::move(e));
+  }
+  std::sort(s.nodes.begin(), s.nodes.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return s;
+}
+
+std::size_t lock_order_graph::node_count() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::size_t n = 0;
+  for (const auto& [id, info] : nodes_) n += info.lock == id;
+  return n;
+}
+
+std::size_t lock_order_graph::edge_count() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return accepted_edges_;
+}
+
+std::size_t lock_order_graph::memory_bytes() const {
+  std::lock_guard<std::mutex> g(mu_);
+  // Hash-node overheads are estimated (two pointers per node); the detector reports its own exactly.
+  return cd_.memory_bytes() + nodes_.size() * (sizeof(node_info) + 2 * sizeof(void*) + sizeof(std::uint64_t)) +
+         nodes_.bucket_count() * sizeof(void*) +
+         state_edges_.size() * (sizeof(std::pair<std::uint64_t, std::uint64_t>) + 4 * sizeof(void*)) +
+         state_edges_.bucket_count() * sizeof(void*) + edges_.size() * (sizeof(edge_info) + 6 * sizeof(void*));
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,137 @@
+// misuse.cpp: see misuse.hpp.
+#include "misuse.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "stack_trace.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+std::string label_of(const lock_meta& m) { return label_ref::of(m).str(); }
+
+std::string thread_text(const thread_ref& t) {
+  std::string s = "thread T" + std::to_string(t.id);
+  if (!t.name.empty()) s += " (" + t.name + ")";
+  return s;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+// The site a report is about: its innermost frame outside lockgraph, for dedupe keys ("once per
+// distinct problem": the same misuse from the same place is one problem).
+std::string site_key(const stack_trace& st) {
+  std::string frames = st.to_string("");
+  return frames.substr(0, frames.find('\n'));
+}
+
+}  // namespace
+
+std::vector<held_lock> held_locks(thread_record* t) {
+  std::vector<held_lock> out;
+  const std::uint32_t d = t->depth.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e == nullptr) break;
+    const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+    const std::uint8_t mode = e->mode.load(std::memory_order_relaxed);
+    held_lock h;
+    h.lock = label_of(*m);
+    h.shared = (mode & mode_shared) != 0;
+    h.try_acquired = (mode & mode_try) != 0;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+void report_self_deadlock(runtime& r, thread_slot* self, const lock_meta& m, std::uint8_t mode) {
+  report rep;
+  rep.kind = report_kind::self_deadlock;
+  rep.locks = {label_of(m)};
+  rep.thread = describe(*self);
+  rep.held = held_locks(&self->rec);
+  rep.stack = capture_stack(r.opts.stack_depth);
+  const bool held_shared = std::any_of(rep.held.begin(), rep.held.end(),
+                                       [&](const held_lock& h) { return h.lock == rep.locks[0] && h.shared; });
+  rep.summary = "self-deadlock: " + thread_text(rep.thread) + " blocks on " + rep.locks[0] +
+                ((mode & mode_shared) ? " (shared)" : " (exclusive)") + " which it already holds" +
+                (held_shared ? " (shared)" : " (exclusive)");
+  r.sink.raise(rep, "self_deadlock " + rep.locks[0] + " " + site_key(rep.stack));
+}
+
+void report_bad_unlock(runtime& r, thread_slot* self, const lock_meta& m, std::uint8_t shared) {
+  report rep;
+  rep.kind = report_kind::bad_unlock;
+  rep.locks = {label_of(m)};
+  rep.thread = describe(*self);
+  rep.held = held_locks(&self->rec);
+  rep.stack = capture_stack(r.opts.stack_depth);
+  rep.summary = "bad unlock: " + thread_text(rep.thread) + (shared ? " calls unlock_shared() on " : " unlocks ") +
+                rep.locks[0] + (shared ? ", which it does not hold shared" : ", which it does not hold") +
+                "; the lock was left as it was";
+  r.sink.raise(rep, "bad_unlock " + rep.locks[0] + (shared ? " s " : " x ") + site_key(rep.stack));
+}
+
+namespace {
+
+void raise_unreleased(runtime& r, thread_slot* holder, std::vector<held_lock> holds, const std::string& when,
+                      stack_trace stack) {
+  report rep;
+  rep.kind = report_kind::unreleased_lock;
+  thread_state ts;
+  ts.thread = describe(*holder);
+  for (const auto& h : holds) rep.locks.push_back(h.lock);
+  ts.holds = std::move(holds);
+  rep.thread = ts.thread;
+  rep.held = ts.holds;
+  rep.stack = std::move(stack);
+  rep.threads.push_back(std::move(ts));
+  rep.summary = "unreleased lock: " + join(rep.locks) + " still held by " + thread_text(rep.thread) + " " + when;
+  std::vector<std::string> sorted = rep.locks;
+  std::sort(sorted.begin(), sorted.end());
+  r.sink.raise(std::move(rep), "unreleased " + when + " " + join(sorted));
+}
+
+}  // namespace
+
+void report_unreleased_at_thread_exit(runtime& r, thread_slot* self) {
+  raise_unreleased(r, self, held_locks(&self->rec), "when it exited", {});
+}
+
+void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta& m) {
+  // The holder: this thread, or another one found in the registry (its record outlives it).
+  thread_slot* holder = nullptr;
+  for (thread_slot* s = first_slot(); s != nullptr && holder == nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
+    const std::uint32_t d = s->rec.depth.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < d; ++i) {
+      const held_entry* e = held_at(&s->rec, i);
+      if (e == nullptr) break;
+      if (e->lock.load(std::memory_order_relaxed) == &m) {
+        holder = s;
+        break;
+      }
+    }
+  }
+  held_lock h;
+  h.lock = label_of(m);
+  const std::string by = holder == nullptr ? std::string("while locked")
+                         : holder == self  ? std::string("when it was destroyed by the same thread")
+                                           : "when " + thread_text(describe(*self)) + " destroyed it";
+  raise_unreleased(r, holder != nullptr ? holder : self, {h}, by, capture_stack(r.opts.stack_depth));
+}
+
+void report_locks_held_at_exit(runtime& r) {
+  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
+    if (s->rec.depth.load(std::memory_order_acquire) == 0) continue;
+    raise_unreleased(r, s, held_locks(&s->rec), "at process exit", {});
+  }
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,97 @@
+// runtime.cpp: creation of the process-wide state, options, fork and process-exit handling.
+#include "runtime.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "misuse.hpp"
+#include "watchdog.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+std::atomic<runtime*> g_runtime{nullptr};
+
+void after_fork_in_child() noexcept {
+  thread_record* t = tl_record;
+  if (t != nullptr && t->extra != nullptr) drop_other_threads_after_fork(slot_of(t));
+  else drop_other_threads_after_fork(nullptr);
+  restart_watchdog_after_fork();
+}
+
+runtime* create_runtime() noexcept {
+  auto* r = new runtime();  // never destroyed: locks may be used by static destructors
+  const char* env = std::getenv("LOCKGRAPH_OPTIONS");
+  const std::string error = parse_options(env != nullptr ? env : "", r->opts);
+  if (!error.empty()) {
+    std::fprintf(stderr, "lockgraph: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+  ::pthread_atfork(nullptr, nullptr, &after_fork_in_child);
+  return r;
+}
+
+}  // namespace
+
+runtime& rt() noexcept {
+  static runtime* const r = [] {
+    runtime* created = create_runtime();
+    g_runtime.store(created, std::memory_order_release);
+    if (created->opts.enabled && created->opts.long_wait_ms > 0) start_watchdog(*created);
+    return created;
+  }();
+  return *r;
+}
+
+runtime* rt_if_created() noexcept { return g_runtime.load(std::memory_order_acquire); }
+
+[[noreturn]] void die_after_report() noexcept {
+  std::fflush(nullptr);
+  std::abort();
+}
+
+namespace {
+
+// Runs after the C++ static destructors of the executable (it is a .fini_array entry, and those run
+// after the atexit list): every report of the program's life is in by then. Reports locks still held
+// and applies exitcode=N.
+__attribute__((destructor)) void lockgraph_process_exit() {
+  runtime* r = rt_if_created();
+  if (r == nullptr || !r->opts.enabled) return;
+  if (r->opts.check_at_exit) report_locks_held_at_exit(*r);
+  if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
+    std::fflush(nullptr);
+    ::_exit(r->opts.exitcode);
+  }
+}
+
+}  // namespace
+}  // namespace lockgraph::detail
+
+// ---- public functions ---------------------------------------------------------------------------------
+namespace lockgraph {
+
+bool enabled() noexcept { return detail::rt().opts.enabled; }
+
+std::vector<report> reports() {
+  detail::runtime* r = detail::rt_if_created();
+  return r != nullptr ? r->sink.all() : std::vector<report>{};
+}
+
+report_handler set_report_handler(report_handler handler) {
+  return detail::rt().sink.set_handler(std::move(handler));
+}
+
+void set_thread_name(std::string_view name) noexcept {
+  detail::thread_slot* s = detail::current_slot();
+  if (s == nullptr) return;
+  std::lock_guard<std::mutex> g(s->extra.name_mu);
+  s->extra.name.assign(name.substr(0, 63));
+}
+
+}  // namespace lockgraph

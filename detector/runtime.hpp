@@ -1,0 +1,34 @@
+// runtime: the detector's process-wide state, created on first use and never destroyed, so that locks
+// used by static constructors and destructors (and by threads still running at exit) keep working.
+#ifndef LOCKGRAPH_DETECTOR_RUNTIME_HPP
+#define LOCKGRAPH_DETECTOR_RUNTIME_HPP
+
+#include "lock_order_graph.hpp"
+#include "options.hpp"
+#include "report_sink.hpp"
+#include "thread_registry.hpp"
+
+namespace lockgraph::detail {
+
+struct runtime {
+  options opts;  // immutable after construction
+  lock_order_graph graph;
+  report_sink sink{opts};
+};
+
+// The runtime; the first call parses LOCKGRAPH_OPTIONS (a bad value prints one line and exits with
+// status 2). Thread-safe.
+runtime& rt() noexcept;
+
+// The runtime if it exists already, else nullptr (for paths that must not create it).
+runtime* rt_if_created() noexcept;
+
+// The calling thread's slot, registering the thread if needed; nullptr when checking is off.
+thread_slot* current_slot() noexcept;
+
+// Flushes stdio and aborts: the end of a deadlock report.
+[[noreturn]] void die_after_report() noexcept;
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_RUNTIME_HPP

@@ -1,0 +1,16 @@
+// stack_trace: capture raw call stacks cheaply; symbolize only when printed (Boost.Stacktrace with the
+// libbacktrace backend gives function names and file:line from the binary's debug info).
+#ifndef LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
+#define LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
+
+#include "lockgraph/report.hpp"
+
+namespace lockgraph::detail {
+
+// The calling thread's stack, innermost first, at most `depth` frames, starting below the caller of
+// capture_stack. Async-signal-safe apart from the vector's allocation. Thread-safe.
+stack_trace capture_stack(unsigned depth);
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_STACK_TRACE_HPP

@@ -1,0 +1,91 @@
+// thread_registry: every thread that ever used a lockgraph primitive, its held stack and what it waits on.
+//
+// Each thread owns one thread_slot: the hot thread_record (include/lockgraph/detail/hooks.hpp) plus
+// the thread_extra below. Slots are never freed: a finished thread's slot is reused by a later thread,
+// so any thread may walk the registry and read another thread's held stack and wait state at any time
+// without a lock and without use-after-free. Those reads are racy snapshots; the wait-for graph
+// (wait_for_graph.cpp) confirms what it finds with a second pass before it reports anything.
+#ifndef LOCKGRAPH_DETECTOR_THREAD_REGISTRY_HPP
+#define LOCKGRAPH_DETECTOR_THREAD_REGISTRY_HPP
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "lockgraph/detail/hooks.hpp"
+#include "lockgraph/report.hpp"
+
+namespace lockgraph::detail {
+
+// Held entries past kInlineHeld live in chunks that are appended on demand and kept for the slot's
+// lifetime, so a reader following `next` never sees freed memory.
+struct held_chunk {
+  static constexpr std::uint32_t kSize = 64;
+  held_entry entries[kSize];
+  std::atomic<held_chunk*> next{nullptr};
+};
+
+enum class wait_kind : std::uint8_t { none, lock, timed_lock, condition };
+
+struct thread_extra {
+  // ---- identity (written by the owner; name guarded by name_mu) ----
+  std::uint64_t number = 0;  // lockgraph's thread number: 0 = main thread, then 1, 2, ...
+  pid_t os_tid = 0;
+  mutable std::mutex name_mu;
+  std::string name;  // set_thread_name(); empty = ask pthread_getname_np at report time
+
+  // ---- wait state: written by the owner, read by any thread ----
+  // wait_seq is odd while the thread is blocked in a lockgraph primitive and changes on every wait, so
+  // a reader that sees the same odd value twice knows the thread was blocked in one wait throughout.
+  std::atomic<std::uint64_t> wait_seq{0};
+  std::atomic<const lock_meta*> waits_on{nullptr};   // the lock, or the condition variable
+  std::atomic<const lock_meta*> wait_mutex{nullptr}; // for a condition wait: its mutex
+  std::atomic<std::uint8_t> wait_mode{0};
+  std::atomic<wait_kind> wait_type{wait_kind::none};
+  std::atomic<std::int64_t> wait_since_ns{0};        // steady clock
+  std::atomic<std::uint64_t> long_wait_reported{0};  // the wait_seq last reported as a long wait
+
+  // ---- held stack overflow (entries >= kInlineHeld) ----
+  std::atomic<held_chunk*> overflow{nullptr};
+
+  std::atomic<bool> in_use{false};
+};
+
+struct thread_slot {
+  thread_record rec;
+  thread_extra extra;
+  std::atomic<thread_slot*> next{nullptr};  // registry list; immutable once published
+};
+
+inline thread_slot* slot_of(thread_record* r) noexcept {
+  return reinterpret_cast<thread_slot*>(reinterpret_cast<char*>(r) - offsetof(thread_slot, rec));
+}
+
+// Entry i of a thread's held stack (inline or in an overflow chunk). With `grow`, missing chunks are
+// appended (owner thread only); without, returns nullptr past the last chunk.
+held_entry* held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
+
+// Takes a free slot (or appends a new one) for the calling thread. Thread-safe, lock-free.
+thread_slot* acquire_slot() noexcept;
+// Returns the calling thread's slot to the free list. Owner only.
+void release_slot(thread_slot* s) noexcept;
+// First slot of the registry (follow ->next). Slots not in_use are free.
+thread_slot* first_slot() noexcept;
+
+// lockgraph's number for a newly registered thread: 0 for the main thread, then 1, 2, ...
+std::uint64_t next_thread_number(bool is_main) noexcept;
+
+// The thread's number and name as reports show them: the name given to set_thread_name(), else the
+// kernel's thread name when it differs from the process name, else "main" for the main thread.
+// Thread-safe.
+thread_ref describe(const thread_slot& s);
+
+// After fork(): every slot but the caller's belongs to a thread that no longer exists.
+void drop_other_threads_after_fork(thread_slot* self) noexcept;
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_THREAD_REGISTRY_HPP

@@ -1,0 +1,178 @@
+// wait_for_graph.cpp: see wait_for_graph.hpp.
+#include "wait_for_graph.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "misuse.hpp"
+#include "stack_trace.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+bool holds(thread_slot* s, const lock_meta* m, std::uint8_t waiter_mode) {
+  const std::uint32_t d = s->rec.depth.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(&s->rec, i);
+    if (e == nullptr) return false;
+    if (e->lock.load(std::memory_order_relaxed) != m) continue;
+    const bool both_shared = (e->mode.load(std::memory_order_relaxed) & waiter_mode & mode_shared) != 0;
+    if (!both_shared) return true;
+  }
+  return false;
+}
+
+// One step of a circular wait: `waiter` (in wait `seq`) wants `lock`, which `holder` holds.
+struct hop {
+  thread_slot* waiter;
+  std::uint64_t seq;
+  const lock_meta* lock;
+  std::uint8_t mode;
+  std::int64_t since_ns;
+  thread_slot* holder;
+};
+
+bool read_wait(thread_slot* s, hop* h) {
+  const std::uint64_t seq = s->extra.wait_seq.load(std::memory_order_acquire);
+  if ((seq & 1) == 0 || s->extra.wait_type.load(std::memory_order_relaxed) != wait_kind::lock) return false;
+  h->waiter = s;
+  h->seq = seq;
+  h->lock = s->extra.waits_on.load(std::memory_order_relaxed);
+  h->mode = s->extra.wait_mode.load(std::memory_order_relaxed);
+  h->since_ns = s->extra.wait_since_ns.load(std::memory_order_relaxed);
+  return h->lock != nullptr;
+}
+
+// Depth-first search over waits-for/held-by from `self`; fills `cycle` on success.
+bool find_cycle(thread_slot* self, std::vector<hop>* cycle) {
+  struct frame {
+    hop h;
+    std::vector<thread_slot*> holders;
+    std::size_t next = 0;
+  };
+  std::vector<frame> stack;
+  std::unordered_set<thread_slot*> visited{self};
+  frame root;
+  if (!read_wait(self, &root.h)) return false;
+  root.holders = holders_of(root.h.lock, root.h.mode, self);
+  stack.push_back(std::move(root));
+  while (!stack.empty()) {
+    frame& f = stack.back();
+    if (f.next == f.holders.size()) {
+      stack.pop_back();
+      continue;
+    }
+    thread_slot* holder = f.holders[f.next++];
+    f.h.holder = holder;
+    if (holder == self) {
+      for (const frame& g : stack) cycle->push_back(g.h);
+      return true;
+    }
+    if (!visited.insert(holder).second) continue;
+    frame next;
+    if (!read_wait(holder, &next.h)) continue;
+    next.holders = holders_of(next.h.lock, next.h.mode, holder);
+    stack.push_back(std::move(next));
+  }
+  return false;
+}
+
+// Second pass: everyone still in the same wait, every holder still holding.
+bool confirm(const std::vector<hop>& cycle) {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (const hop& h : cycle) {
+    hop now;
+    if (!read_wait(h.waiter, &now) || now.seq != h.seq || now.lock != h.lock) return false;
+    if (!holds(h.holder, h.lock, h.mode)) return false;
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (const hop& h : cycle) {
+    if (h.waiter->extra.wait_seq.load(std::memory_order_acquire) != h.seq) return false;
+  }
+  return true;
+}
+
+std::string thread_text(const thread_ref& t) {
+  std::string s = "T" + std::to_string(t.id);
+  if (!t.name.empty()) s += " (" + t.name + ")";
+  return s;
+}
+
+}  // namespace
+
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<thread_slot*> holders_of(const lock_meta* m, std::uint8_t mode, const thread_slot* except) {
+  std::vector<thread_slot*> out;
+  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (s == except || !s->extra.in_use.load(std::memory_order_acquire)) continue;
+    if (holds(s, m, mode)) out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<waiting_thread> waiting_threads() {
+  std::vector<waiting_thread> out;
+  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
+    const std::uint64_t seq = s->extra.wait_seq.load(std::memory_order_acquire);
+    if ((seq & 1) == 0) continue;
+    waiting_thread w{s,
+                     seq,
+                     s->extra.waits_on.load(std::memory_order_relaxed),
+                     s->extra.wait_type.load(std::memory_order_relaxed),
+                     s->extra.wait_mode.load(std::memory_order_relaxed),
+                     s->extra.wait_since_ns.load(std::memory_order_relaxed)};
+    if (w.waits_on != nullptr && w.kind != wait_kind::none) out.push_back(w);
+  }
+  return out;
+}
+
+thread_state describe_waiter(const waiting_thread& w, std::int64_t now_ns) {
+  thread_state ts;
+  ts.thread = describe(*w.slot);
+  ts.waits_for = label_ref::of(*w.waits_on).str();
+  ts.waits_shared = (w.mode & mode_shared) != 0;
+  ts.waited_ms = now_ns > w.since_ns ? static_cast<std::uint64_t>((now_ns - w.since_ns) / 1000000) : 0;
+  ts.holds = held_locks(&w.slot->rec);
+  return ts;
+}
+
+bool check_circular_wait(runtime& r, thread_slot* self) {
+  std::vector<hop> cycle;
+  if (!find_cycle(self, &cycle) || !confirm(cycle)) return false;
+
+  // Confirmed: every thread on the cycle is blocked for good, so its locks and labels stay valid.
+  const std::int64_t now = steady_now_ns();
+  report rep;
+  rep.kind = report_kind::deadlock;
+  std::vector<std::string> key_parts;
+  for (const hop& h : cycle) {
+    thread_state ts = describe_waiter({h.waiter, h.seq, h.lock, wait_kind::lock, h.mode, h.since_ns}, now);
+    rep.locks.push_back(ts.waits_for);
+    key_parts.push_back(std::to_string(ts.thread.id) + ">" + ts.waits_for);
+    rep.threads.push_back(std::move(ts));
+  }
+  rep.thread = rep.threads.front().thread;
+  rep.held = rep.threads.front().holds;
+  rep.stack = capture_stack(r.opts.stack_depth);
+  rep.threads.front().stack = rep.stack;
+  rep.summary = "deadlock: ";
+  for (std::size_t i = 0; i < rep.threads.size(); ++i) {
+    const std::size_t next = (i + 1) % rep.threads.size();
+    rep.summary += thread_text(rep.threads[i].thread) + " waits for " + rep.locks[i] + " held by " +
+                   thread_text(rep.threads[next].thread) + (next == 0 ? "" : ", ");
+  }
+  std::sort(key_parts.begin(), key_parts.end());
+  std::string key = "deadlock";
+  for (const auto& p : key_parts) key += " " + p;
+  // A duplicate means another thread is reporting this very cycle and will end the process once its
+  // files are written; this one must not abort first.
+  return r.sink.raise(std::move(rep), key);
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,185 @@
+// lockgraph/detail/lock_base.hpp: the instrumented lock shared by the public mutex types.
+//
+// basic_lock<Native, Type> owns a std:: lock (`Native`) and its lock_meta, and implements the exclusive
+// member functions (lock/try_lock/unlock and the timed ones when Native has them) with the hooks of
+// hooks.hpp. The public types in mutex.hpp and shared_mutex.hpp derive from it and add constructors
+// (and, for shared mutexes, the shared members). Header code: no throw/try/typeid, C++17.
+#ifndef LOCKGRAPH_DETAIL_LOCK_BASE_HPP
+#define LOCKGRAPH_DETAIL_LOCK_BASE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "lockgraph/detail/config.hpp"
+#include "lockgraph/detail/hooks.hpp"
+
+namespace lockgraph {
+class condition_variable;
+}
+
+namespace lockgraph::detail {
+
+template <class Native, lock_type Type>
+class basic_lock {
+ public:
+  basic_lock(const basic_lock&) = delete;
+  basic_lock& operator=(const basic_lock&) = delete;
+
+  // Blocks until the calling thread owns the lock. Records the lock-order edges from every lock the
+  // thread holds to this one *before* it may block; reports self_deadlock (and aborts) if the thread
+  // already holds it, and deadlock (and aborts) if blocking would close a circular wait.
+  void lock() {
+    before_lock(meta_, mode_exclusive);
+    if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
+      lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
+    }
+    after_lock(meta_, mode_exclusive);
+  }
+
+  // Never blocks, so it adds no lock-order edge into this lock; once taken it counts as held.
+  bool try_lock() noexcept {
+    if (!native_.try_lock()) return false;
+    after_lock(meta_, mode_try);
+    return true;
+  }
+
+  // Reports bad_unlock (and leaves the lock alone) if the calling thread does not hold it.
+  void unlock() noexcept {
+    if (LOCKGRAPH_PREDICT_TRUE(before_unlock(meta_, mode_exclusive))) native_.unlock();
+  }
+
+  // Timed acquisitions never wait forever, so like try_lock they add no edge into this lock.
+  template <class Rep, class Period, class N = Native>
+  auto try_lock_for(const std::chrono::duration<Rep, Period>& rel)
+      -> decltype(std::declval<N&>().try_lock_for(rel)) {
+    if (!native_.try_lock_for(rel)) return false;
+    after_lock(meta_, mode_try);
+    return true;
+  }
+  template <class Clock, class Duration, class N = Native>
+  auto try_lock_until(const std::chrono::time_point<Clock, Duration>& abs)
+      -> decltype(std::declval<N&>().try_lock_until(abs)) {
+    if (!native_.try_lock_until(abs)) return false;
+    after_lock(meta_, mode_try);
+    return true;
+  }
+
+  // The underlying lock's handle, where the std:: twin has one. Locking through it bypasses lockgraph.
+  template <class N = Native>
+  auto native_handle() -> decltype(std::declval<N&>().native_handle()) {
+    return native_.native_handle();
+  }
+
+ protected:
+  constexpr explicit basic_lock(site where) noexcept : meta_(where, Type) {}
+  explicit basic_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  ~basic_lock() {
+    // A lock nobody holds can be taken; one that cannot is being destroyed while held.
+    const bool held = !native_.try_lock();
+    if (!held) native_.unlock();
+    if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
+  }
+
+  friend class ::lockgraph::condition_variable;
+  Native native_;
+  lock_meta meta_;
+};
+
+// Recursive locks: re-entry by the owner adds nothing to the graph and pushes nothing.
+template <class Native, lock_type Type>
+class basic_recursive_lock {
+ public:
+  basic_recursive_lock(const basic_recursive_lock&) = delete;
+  basic_recursive_lock& operator=(const basic_recursive_lock&) = delete;
+
+  void lock() {
+    if (owned_by_me()) {
+      native_.lock();  // may throw std::system_error past the implementation's recursion limit
+      ++count_;
+      return;
+    }
+    before_lock(meta_, mode_exclusive);
+    if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
+      lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
+    }
+    took(mode_exclusive);
+  }
+
+  bool try_lock() noexcept {
+    if (owned_by_me()) {
+      if (!native_.try_lock()) return false;
+      ++count_;
+      return true;
+    }
+    if (!native_.try_lock()) return false;
+    took(mode_try);
+    return true;
+  }
+
+  void unlock() noexcept {
+    if (owned_by_me() && count_ > 1) {
+      --count_;
+      native_.unlock();
+      return;
+    }
+    if (!before_unlock(meta_, mode_exclusive)) return;
+    count_ = 0;
+    owner_.store(nullptr, std::memory_order_relaxed);
+    native_.unlock();
+  }
+
+  template <class Rep, class Period, class N = Native>
+  auto try_lock_for(const std::chrono::duration<Rep, Period>& rel)
+      -> decltype(std::declval<N&>().try_lock_for(rel)) {
+    return try_lock_until(std::chrono::steady_clock::now() + rel);
+  }
+  template <class Clock, class Duration, class N = Native>
+  auto try_lock_until(const std::chrono::time_point<Clock, Duration>& abs)
+      -> decltype(std::declval<N&>().try_lock_until(abs)) {
+    const bool reentry = owned_by_me();
+    if (!native_.try_lock_until(abs)) return false;
+    if (reentry) {
+      ++count_;
+    } else {
+      took(mode_try);
+    }
+    return true;
+  }
+
+  template <class N = Native>
+  auto native_handle() -> decltype(std::declval<N&>().native_handle()) {
+    return native_.native_handle();
+  }
+
+ protected:
+  constexpr explicit basic_recursive_lock(site where) noexcept : meta_(where, Type) {}
+  explicit basic_recursive_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  ~basic_recursive_lock() {
+    const bool held = owner_.load(std::memory_order_relaxed) != nullptr;
+    if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
+  }
+
+ private:
+  bool owned_by_me() const noexcept {
+    const thread_record* me = tl_record;
+    return me != nullptr && owner_.load(std::memory_order_relaxed) == me;
+  }
+  void took(std::uint8_t mode) noexcept {
+    after_lock(meta_, mode);
+    owner_.store(tl_record, std::memory_order_relaxed);
+    count_ = 1;
+  }
+
+  Native native_;
+  lock_meta meta_;
+  // Written only by the owner while it holds native_; other threads only compare it with themselves.
+  std::atomic<thread_record*> owner_{nullptr};
+  std::uint32_t count_ = 0;  // recursion depth; touched only by the owner
+};
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETAIL_LOCK_BASE_HPP

@@ -1,0 +1,98 @@
+// lockgraph/mutex.hpp: drop-in instrumented replacements for std::mutex, std::timed_mutex,
+// std::recursive_mutex and std::recursive_timed_mutex.
+//
+// Each type has the member functions of its std:: twin with the same semantics, and works with
+// std::lock_guard, std::unique_lock, std::scoped_lock and std::lock. In addition:
+//  - `explicit T(std::string_view name)` names the lock in reports and DOT. An unnamed lock is labelled
+//    with the file:line where it was constructed.
+//  - lock() records the lock-order edge held -> this lock for every lock the thread holds, before it may
+//    block, and checks it for a cycle (lock_order_inversion, reported once per distinct cycle);
+//  - lock() of a non-recursive lock the thread already holds reports self_deadlock and aborts;
+//  - a contended lock() that would close a circular wait reports deadlock and aborts;
+//  - unlock() by a thread that does not hold the lock reports bad_unlock and leaves the lock as it was;
+//  - destroying a held lock reports unreleased_lock.
+// try_lock() and the timed functions never wait forever, so they add no edge *into* the lock they take
+// (std::lock and std::scoped_lock are therefore never reported); the lock still counts as held.
+//
+// Cost: an uncontended lock()/unlock() pair adds a few thread-local loads and stores to the std::
+// operation; see README.md for measured ratios. Construction and destruction of a lock that never
+// nests with another do not allocate or take any global lock (a *named* lock interns its name once).
+//
+// Built with LOCKGRAPH_DISABLED=1 (CMake option LOCKGRAPH_DISABLE), each type is its std:: twin plus
+// the naming constructor, and no detector code exists.
+#ifndef LOCKGRAPH_MUTEX_HPP
+#define LOCKGRAPH_MUTEX_HPP
+
+#include <mutex>
+#include <string_view>
+
+#include "lockgraph/detail/config.hpp"
+
+#if !LOCKGRAPH_DISABLED
+#include "lockgraph/detail/lock_base.hpp"
+#endif
+
+namespace lockgraph {
+
+#if !LOCKGRAPH_DISABLED
+
+// Drop-in for std::mutex.
+class mutex : public detail::basic_lock<std::mutex, detail::lock_type::mutex> {
+ public:
+  static constexpr bool is_recursive_mutex = false;
+  static constexpr bool is_timed_mutex = false;
+  // Labelled with the construction site (file:line). constexpr, like std::mutex: a global is
+  // constant-initialised and usable from any static constructor.
+  constexpr mutex(detail::site where = detail::site::current()) noexcept : basic_lock(where) {}
+  explicit mutex(std::string_view name) noexcept : basic_lock(name) {}
+};
+
+// Drop-in for std::timed_mutex.
+class timed_mutex : public detail::basic_lock<std::timed_mutex, detail::lock_type::timed_mutex> {
+ public:
+  static constexpr bool is_recursive_mutex = false;
+  static constexpr bool is_timed_mutex = true;
+  constexpr timed_mutex(detail::site where = detail::site::current()) noexcept : basic_lock(where) {}
+  explicit timed_mutex(std::string_view name) noexcept : basic_lock(name) {}
+};
+
+// Drop-in for std::recursive_mutex. Re-entry by the owner adds nothing to the lock-order graph.
+class recursive_mutex
+    : public detail::basic_recursive_lock<std::recursive_mutex, detail::lock_type::recursive_mutex> {
+ public:
+  static constexpr bool is_recursive_mutex = true;
+  static constexpr bool is_timed_mutex = false;
+  constexpr recursive_mutex(detail::site where = detail::site::current()) noexcept : basic_recursive_lock(where) {}
+  explicit recursive_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+};
+
+// Drop-in for std::recursive_timed_mutex.
+class recursive_timed_mutex
+    : public detail::basic_recursive_lock<std::recursive_timed_mutex, detail::lock_type::recursive_timed_mutex> {
+ public:
+  static constexpr bool is_recursive_mutex = true;
+  static constexpr bool is_timed_mutex = true;
+  constexpr recursive_timed_mutex(detail::site where = detail::site::current()) noexcept : basic_recursive_lock(where) {}
+  explicit recursive_timed_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+};
+
+#else  // LOCKGRAPH_DISABLED: the std:: types, plus the naming constructor.
+
+#define LOCKGRAPH_PLAIN_WRAPPER(name_, base_, recursive_, timed_)       \
+  class name_ : public base_ {                                          \
+   public:                                                              \
+    static constexpr bool is_recursive_mutex = recursive_;              \
+    static constexpr bool is_timed_mutex = timed_;                      \
+    name_() = default;                                                  \
+    explicit name_(std::string_view) noexcept {}                        \
+  }
+LOCKGRAPH_PLAIN_WRAPPER(mutex, std::mutex, false, false);
+LOCKGRAPH_PLAIN_WRAPPER(timed_mutex, std::timed_mutex, false, true);
+LOCKGRAPH_PLAIN_WRAPPER(recursive_mutex, std::recursive_mutex, true, false);
+LOCKGRAPH_PLAIN_WRAPPER(recursive_timed_mutex, std::recursive_timed_mutex, true, true);
+
+#endif
+
+}  // namespace lockgraph
+
+#endif  // LOCKGRAPH_MUTEX_HPP

@@ -1,0 +1,38 @@
+// lockgraph/options.hpp: run-time control.
+//
+// lockgraph reads LOCKGRAPH_OPTIONS="key=value:key=value" once, at the first use of any lockgraph
+// primitive in the process. Keys (see README.md for the full table):
+//   report_dir=DIR        also write each report as DIR/lockgraph-<pid>-<n>.json and .dot
+//   exitcode=N            a process that raised any report exits with status N at normal exit
+//   enabled=0|1           0 turns all checking off (the types then behave as their std:: twins)
+//   abort_on_deadlock=0|1 after reporting a deadlock or self-deadlock, abort (default) or block
+//   halt_on_report=0|1    abort after the first report of any kind
+//   long_wait_ms=N        report threads blocked longer than N ms (0 = off, the default)
+//   stack_depth=N         frames kept per captured stack (default 24)
+//   print_reports=0|1     print each report on stderr (default 1)
+//   check_at_exit=0|1     report locks still held at normal process exit (default 1)
+// An unknown key or malformed value prints one line naming it and the accepted keys, and the process
+// exits with status 2.
+#ifndef LOCKGRAPH_OPTIONS_HPP
+#define LOCKGRAPH_OPTIONS_HPP
+
+#include <string_view>
+
+#include "lockgraph/detail/config.hpp"
+
+namespace lockgraph {
+
+#if !LOCKGRAPH_DISABLED
+// True when checking is on in this process (compiled in, and not turned off with enabled=0).
+bool enabled() noexcept;
+// Names the calling thread in reports and DOT output (at most 63 bytes are kept). Without it,
+// lockgraph uses the name set with pthread_setname_np, if any.
+void set_thread_name(std::string_view name) noexcept;
+#else
+inline bool enabled() noexcept { return false; }
+inline void set_thread_name(std::string_view) noexcept {}
+#endif
+
+}  // namespace lockgraph
+
+#endif  // LOCKGRAPH_OPTIONS_HPP

@@ -1,0 +1,10 @@
+// lockgraph/version.hpp: the library's version.
+#ifndef LOCKGRAPH_VERSION_HPP
+#define LOCKGRAPH_VERSION_HPP
+
+#define LOCKGRAPH_VERSION_MAJOR 0
+#define LOCKGRAPH_VERSION_MINOR 1
+#define LOCKGRAPH_VERSION_PATCH 0
+#define LOCKGRAPH_VERSION_STRING "0.1.0"
+
+#endif  // LOCKGRAPH_VERSION_HPP
