@@ -165,7 +165,7 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
         }
         report cycle;
         std::string key;
-        if (r.graph.add(k, describe(*slot_of(t)), stack, &cycle, &key)) {
+        if (r.graph.add(k, (held_mode & mode_try) != 0, describe(*slot_of(t)), stack, &cycle, &key)) {
           cycle.thread = describe(*slot_of(t));
           cycle.held = held_locks(t);
           cycle.stack = stack;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <map>
 
+#include "stack_trace.hpp"
+
 namespace lockgraph::detail {
 namespace {
 
@@ -41,10 +43,11 @@ bool lock_order_graph::known(const edge_key& k) const {
   return edges_.find(a, k);
 }
 
-bool lock_order_graph::add(const edge_key& k, const thread_ref& thread, stack_trace stack, report* cycle,
-                           std::string* key) {
+bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack,
+                           report* cycle, std::string* key) {
   auto info = std::make_shared<edge_info>();
   info->key = k;
+  info->from_try = from_try;
   info->thread = thread;
   info->stack = std::move(stack);
 
@@ -89,7 +92,7 @@ bool lock_order_graph::add(const edge_key& k, const thread_ref& thread, stack_tr
 
 void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& path,
                                    const std::shared_ptr<edge_info>& closing, report* out,
-                                   std::string* key) const {
+                                   std::string* key) {
   out->kind = report_kind::lock_order_inversion;
   std::vector<const edge_info*> infos;
   std::vector<std::uint64_t> locks;
@@ -118,6 +121,7 @@ void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& p
     e.from = labels[i];
     e.to = labels[(i + 1) % labels.size()];
     if (const edge_info* info = infos[i]) {
+      cycle_edges_.push_back(info->key);
       e.from_shared = info->key.from_shared;
       e.to_shared = info->key.to_shared;
       e.thread = info->thread;
@@ -155,6 +159,8 @@ void lock_order_graph::remove(std::uint64_t node) {
   if (it == nodes_.end()) return;
   const std::uint64_t reader = it->second.reader;
   for (const edge_key& k : it->second.rejected) edges_.erase(k);
+  const std::uint64_t lock = node;
+  std::erase_if(cycle_edges_, [lock](const edge_key& k) { return k.from == lock || k.to == lock; });
   erase_state_edges(node);
   cd_.remove_node(node);
   if (reader != 0) {
@@ -168,8 +174,10 @@ void lock_order_graph::remove(std::uint64_t node) {
 lock_order_snapshot lock_order_graph::snapshot() const {
   lock_order_snapshot s;
   std::vector<std::shared_ptr<edge_info>> infos;
+  std::vector<edge_key> cycle_edges;
   {
     std::lock_guard<std::mutex> g(mu_);
+    cycle_edges = cycle_edges_;
     for (const auto& [id, info] : nodes_) {
       if (info.lock == id) s.nodes.push_back({id, info.label.str()});
     }
@@ -187,10 +195,10 @@ lock_order_snapshot lock_order_graph::snapshot() const {
   infos.erase(std::unique(infos.begin(), infos.end()), infos.end());
   for (const auto& info : infos) {
     lock_order_snapshot::edge e{info->key.from, info->key.to, info->key.from_shared, info->key.to_shared,
-                                info->rejected, info->thread, {}};
+                                info->from_try, info->rejected, false, info->thread, {}};
     // The innermost user frame is the acquisition site; symbolizing happens here, off the lock.
-    std::string frames = info->stack.to_string("");
-    e.site = frames.substr(0, frames.find('\n'));
+    e.site = innermost_site(info->stack);
+    e.in_cycle = std::find(cycle_edges.begin(), cycle_edges.end(), info->key) != cycle_edges.end();
     s.edges.push_back(std::move(e));
   }
   std::sort(s.nodes.begin(), s.nodes.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -52,6 +52,7 @@ struct edge_info {
   label_ref to_label;
   thread_ref thread;
   stack_trace stack;
+  bool from_try = false;  // `from` had been taken with try_lock*/a timed lock
   bool rejected = false;  // it closed a cycle and was kept out of the order
 };
 
@@ -63,7 +64,9 @@ struct lock_order_snapshot {
   };
   struct edge {
     std::uint64_t from, to;
-    bool from_shared, to_shared, rejected;
+    bool from_shared, to_shared, from_try;
+    bool rejected;  // closed a cycle (kept out of the order)
+    bool in_cycle;  // on a reported cycle
     thread_ref thread;
     std::string site;  // innermost user frame of the first sighting, symbolized
   };
@@ -82,7 +85,8 @@ class lock_order_graph {
   // Records a new edge first seen by `thread` at `stack`. If it closes a cycle, the edge is rejected
   // and `*cycle` receives the kind, locks and edges of a lock_order_inversion report and `*key` its
   // dedupe key; returns true then. Returns false if the edge was accepted or was known already.
-  bool add(const edge_key& k, const thread_ref& thread, stack_trace stack, report* cycle, std::string* key);
+  bool add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack, report* cycle,
+           std::string* key);
 
   // Removes a destroyed lock's nodes and every edge touching them.
   void remove(std::uint64_t node);
@@ -114,7 +118,7 @@ class lock_order_graph {
   };
 
   void build_cycle(const std::vector<cycle_detector::node_id>& path, const std::shared_ptr<edge_info>& closing,
-                   report* out, std::string* key) const;  // caller holds mu_
+                   report* out, std::string* key);  // caller holds mu_
   void erase_state_edges(cycle_detector::node_id n);   // caller holds mu_
 
   mutable std::mutex mu_;  // guards everything below but edges_
@@ -123,6 +127,7 @@ class lock_order_graph {
   // State-graph edge (detector node ids) -> the lock-level edge it came from.
   std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, std::shared_ptr<edge_info>, pair_hash> state_edges_;
   std::size_t accepted_edges_ = 0;
+  std::vector<edge_key> cycle_edges_;  // edges of reported cycles, for DOT; pruned with their nodes
   tbb::concurrent_hash_map<edge_key, std::shared_ptr<edge_info>, key_hash> edges_;
 };
 

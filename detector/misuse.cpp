@@ -25,10 +25,7 @@ std::string join(const std::vector<std::string>& parts) {
 
 // The site a report is about: its innermost frame outside lockgraph, for dedupe keys ("once per
 // distinct problem": the same misuse from the same place is one problem).
-std::string site_key(const stack_trace& st) {
-  std::string frames = st.to_string("");
-  return frames.substr(0, frames.find('\n'));
-}
+std::string site_key(const stack_trace& st) { return innermost_site(st); }
 
 }  // namespace
 

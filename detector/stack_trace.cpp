@@ -49,5 +49,21 @@ stack_trace capture_stack(unsigned depth) {
   return st;
 }
 
+std::string innermost_site(const stack_trace& st) {
+  for (std::uintptr_t addr : st.frames) {
+    const boost::stacktrace::frame f(reinterpret_cast<boost::stacktrace::frame::native_frame_ptr_t>(addr));
+    std::string name = f.name();
+    if (name.rfind("lockgraph::", 0) == 0) continue;
+    std::string file = f.source_file();
+    if (file.empty()) return name;
+    file = file.substr(file.find_last_of('/') + 1);  // npos + 1 == 0 keeps a bare name
+    std::string site = file + ":" + std::to_string(f.source_line());
+    // Function names of templates and lambdas run long; the file:line says enough then.
+    if (!name.empty() && name.size() <= 48) site += " (" + name + ")";
+    return site;
+  }
+  return {};
+}
+
 }  // namespace detail
 }  // namespace lockgraph

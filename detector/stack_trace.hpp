@@ -11,6 +11,10 @@ namespace lockgraph::detail {
 // capture_stack. Async-signal-safe apart from the vector's allocation. Thread-safe.
 stack_trace capture_stack(unsigned depth);
 
+// "bank.cpp:23 (transfer)": the innermost frame outside lockgraph, short enough for a DOT label or a
+// dedupe key. Empty for an empty trace. Symbolizes: call off the hot path.
+std::string innermost_site(const stack_trace& st);
+
 }  // namespace lockgraph::detail
 
 #endif  // LOCKGRAPH_DETECTOR_STACK_TRACE_HPP

@@ -1,0 +1,175 @@
+// tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/options.hpp).
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+namespace lockgraph::detail {
+namespace {
+
+constexpr std::string_view kAllKeys =
+    "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
+    "print_reports, check_at_exit";
+
+// Parses `text` over default options; the error message, or "" on success.
+std::string error_for(std::string_view text) {
+  options opts;
+  return parse_options(text, opts);
+}
+
+// Parses `text` over default options and fails the test on any error.
+options parsed(std::string_view text) {
+  options opts;
+  EXPECT_EQ(parse_options(text, opts), "") << "for '" << text << "'";
+  return opts;
+}
+
+TEST(Options, EmptyStringKeepsDefaults) {
+  const options opts = parsed("");
+  EXPECT_EQ(opts.report_dir, "");
+  EXPECT_EQ(opts.exitcode, -1);
+  EXPECT_TRUE(opts.enabled);
+  EXPECT_TRUE(opts.abort_on_deadlock);
+  EXPECT_FALSE(opts.halt_on_report);
+  EXPECT_EQ(opts.long_wait_ms, 0u);
+  EXPECT_EQ(opts.stack_depth, 24u);
+  EXPECT_TRUE(opts.print_reports);
+  EXPECT_TRUE(opts.check_at_exit);
+}
+
+TEST(Options, ParsesEveryKey) {
+  const options opts = parsed(
+      "report_dir=/tmp/r:exitcode=66:enabled=0:abort_on_deadlock=0:halt_on_report=1:long_wait_ms=5000:"
+      "stack_depth=8:print_reports=0:check_at_exit=0");
+  EXPECT_EQ(opts.report_dir, "/tmp/r");
+  EXPECT_EQ(opts.exitcode, 66);
+  EXPECT_FALSE(opts.enabled);
+  EXPECT_FALSE(opts.abort_on_deadlock);
+  EXPECT_TRUE(opts.halt_on_report);
+  EXPECT_EQ(opts.long_wait_ms, 5000u);
+  EXPECT_EQ(opts.stack_depth, 8u);
+  EXPECT_FALSE(opts.print_reports);
+  EXPECT_FALSE(opts.check_at_exit);
+}
+
+TEST(Options, AbsentKeysKeepTheCallersValues) {
+  options opts;
+  opts.exitcode = 3;
+  opts.report_dir = "/keep";
+  EXPECT_EQ(parse_options("stack_depth=4", opts), "");
+  EXPECT_EQ(opts.exitcode, 3);
+  EXPECT_EQ(opts.report_dir, "/keep");
+  EXPECT_EQ(opts.stack_depth, 4u);
+}
+
+TEST(Options, EmptySegmentsAreIgnored) {
+  EXPECT_EQ(parsed("exitcode=1::stack_depth=2").stack_depth, 2u);
+  EXPECT_EQ(parsed("exitcode=1:").exitcode, 1);
+  EXPECT_EQ(parsed(":exitcode=1").exitcode, 1);
+  EXPECT_EQ(parsed(":::").exitcode, -1);
+}
+
+TEST(Options, LastOccurrenceOfAKeyWins) {
+  EXPECT_EQ(parsed("exitcode=1:exitcode=2").exitcode, 2);
+  EXPECT_FALSE(parsed("enabled=1:enabled=0").enabled);
+}
+
+TEST(Options, BooleansAcceptZeroOneTrueFalse) {
+  EXPECT_TRUE(parsed("halt_on_report=1").halt_on_report);
+  EXPECT_TRUE(parsed("halt_on_report=true").halt_on_report);
+  EXPECT_FALSE(parsed("enabled=0").enabled);
+  EXPECT_FALSE(parsed("enabled=false").enabled);
+}
+
+TEST(Options, BooleansRejectAnythingElse) {
+  EXPECT_EQ(error_for("enabled=yes"), "LOCKGRAPH_OPTIONS: bad value 'yes' for 'enabled' (accepted: 0 or 1)");
+  EXPECT_EQ(error_for("enabled=TRUE"),
+            "LOCKGRAPH_OPTIONS: bad value 'TRUE' for 'enabled' (accepted: 0 or 1)");
+  EXPECT_EQ(error_for("print_reports=2"),
+            "LOCKGRAPH_OPTIONS: bad value '2' for 'print_reports' (accepted: 0 or 1)");
+  EXPECT_EQ(error_for("check_at_exit= 1"),
+            "LOCKGRAPH_OPTIONS: bad value ' 1' for 'check_at_exit' (accepted: 0 or 1)");
+}
+
+TEST(Options, IntegersAcceptTheirWholeRange) {
+  EXPECT_EQ(parsed("exitcode=0").exitcode, 0);
+  EXPECT_EQ(parsed("exitcode=255").exitcode, 255);
+  EXPECT_EQ(parsed("exitcode=007").exitcode, 7);
+  EXPECT_EQ(parsed("long_wait_ms=86400000").long_wait_ms, 86'400'000u);
+  EXPECT_EQ(parsed("stack_depth=0").stack_depth, 0u);
+  EXPECT_EQ(parsed("stack_depth=128").stack_depth, 128u);
+}
+
+TEST(Options, IntegersRejectOutOfRange) {
+  EXPECT_EQ(error_for("exitcode=300"),
+            "LOCKGRAPH_OPTIONS: bad value '300' for 'exitcode' (accepted: an integer from 0 to 255)");
+  EXPECT_EQ(
+      error_for("long_wait_ms=86400001"),
+      "LOCKGRAPH_OPTIONS: bad value '86400001' for 'long_wait_ms' (accepted: an integer from 0 to 86400000)");
+  EXPECT_EQ(error_for("stack_depth=129"),
+            "LOCKGRAPH_OPTIONS: bad value '129' for 'stack_depth' (accepted: an integer from 0 to 128)");
+}
+
+TEST(Options, IntegersRejectNonDecimalSignsAndOverflow) {
+  for (std::string_view value : {"08x", "-1", "+1", "0x10", " 1", "1.0", "99999999999999999999"}) {
+    EXPECT_EQ(error_for("exitcode=" + std::string(value)),
+              "LOCKGRAPH_OPTIONS: bad value '" + std::string(value) +
+                  "' for 'exitcode' (accepted: an integer from 0 to 255)");
+  }
+}
+
+TEST(Options, EmptyValueNeedsAValue) {
+  EXPECT_EQ(error_for("report_dir="),
+            "LOCKGRAPH_OPTIONS: 'report_dir' needs a value (accepted: report_dir=DIR)");
+  EXPECT_EQ(error_for("exitcode="),
+            "LOCKGRAPH_OPTIONS: 'exitcode' needs a value (accepted: an integer from 0 to 255)");
+  EXPECT_EQ(error_for("enabled="), "LOCKGRAPH_OPTIONS: 'enabled' needs a value (accepted: 0 or 1)");
+}
+
+TEST(Options, ReportDirTakesTheRestOfTheSegment) {
+  EXPECT_EQ(parsed("report_dir=/tmp/a=b c").report_dir, "/tmp/a=b c");
+}
+
+TEST(Options, UnknownKeyListsAcceptedKeys) {
+  EXPECT_EQ(error_for("exit_code=1"),
+            "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: report_dir, exitcode, enabled, "
+            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit)");
+}
+
+TEST(Options, KeysAreCaseSensitive) {
+  EXPECT_EQ(error_for("ExitCode=1"),
+            "LOCKGRAPH_OPTIONS: unknown key 'ExitCode' (accepted: " + std::string(kAllKeys) + ")");
+}
+
+TEST(Options, MissingEqualsNamesTheSegment) {
+  EXPECT_EQ(error_for("exitcode"),
+            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' (format: key=value:key=value)");
+  EXPECT_EQ(error_for("enabled=1:exitcode"),
+            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' (format: key=value:key=value)");
+}
+
+TEST(Options, MissingKeyNamesTheSegment) {
+  EXPECT_EQ(error_for("=1"), "LOCKGRAPH_OPTIONS: missing key in '=1' (format: key=value:key=value)");
+}
+
+TEST(Options, ErrorLeavesOptionsUntouched) {
+  options opts;
+  EXPECT_NE(parse_options("exitcode=5:enabled=maybe", opts), "");
+  EXPECT_EQ(opts.exitcode, -1);
+  EXPECT_TRUE(opts.enabled);
+}
+
+TEST(Options, ErrorIsOneLine) {
+  for (std::string_view text : {"x=1", "enabled=2", "exitcode", "report_dir="}) {
+    const std::string error = error_for(text);
+    EXPECT_NE(error, "");
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  }
+}
+
+TEST(Options, AcceptedKeysListsEveryKeyInOrder) { EXPECT_EQ(accepted_option_keys(), kAllKeys); }
+
+}  // namespace
+}  // namespace lockgraph::detail
