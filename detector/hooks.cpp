@@ -245,6 +245,7 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   thread_record* t = tl_record;
   if (t == nullptr) t = register_thread();
   if (t->bypass != 0 && t != &g_passthrough) return;
+  if (held) forget_orphan(&m);
   if (held && t->extra != nullptr) {
     bypass_scope bypass(t);
     report_destroyed_while_held(*r, slot_of(t), m);

@@ -2,6 +2,7 @@
 #include "misuse.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "stack_trace.hpp"
@@ -74,14 +75,12 @@ void report_bad_unlock(runtime& r, thread_slot* self, const lock_meta& m, std::u
   r.sink.raise(rep, "bad_unlock " + rep.locks[0] + (shared ? " s " : " x ") + site_key(rep.stack));
 }
 
-namespace {
-
-void raise_unreleased(runtime& r, thread_slot* holder, std::vector<held_lock> holds, const std::string& when,
-                      stack_trace stack) {
+report unreleased_report(const thread_ref& holder, std::vector<held_lock> holds, const std::string& when,
+                         stack_trace stack, std::string* key) {
   report rep;
   rep.kind = report_kind::unreleased_lock;
   thread_state ts;
-  ts.thread = describe(*holder);
+  ts.thread = holder;
   for (const auto& h : holds) rep.locks.push_back(h.lock);
   ts.holds = std::move(holds);
   rep.thread = ts.thread;
@@ -91,13 +90,45 @@ void raise_unreleased(runtime& r, thread_slot* holder, std::vector<held_lock> ho
   rep.summary = "unreleased lock: " + join(rep.locks) + " still held by " + thread_text(rep.thread) + " " + when;
   std::vector<std::string> sorted = rep.locks;
   std::sort(sorted.begin(), sorted.end());
-  r.sink.raise(std::move(rep), "unreleased " + when + " " + join(sorted));
+  *key = "unreleased " + when + " " + join(sorted);
+  return rep;
+}
+
+namespace {
+
+std::mutex g_orphans_mu;
+std::vector<orphan>* g_orphans = new std::vector<orphan>();  // never destroyed, like the runtime
+
+void raise_unreleased(runtime& r, const thread_ref& holder, std::vector<held_lock> holds, const std::string& when,
+                      stack_trace stack) {
+  std::string key;
+  report rep = unreleased_report(holder, std::move(holds), when, std::move(stack), &key);
+  r.sink.raise(std::move(rep), key);
 }
 
 }  // namespace
 
+std::vector<orphan> orphans() {
+  std::lock_guard<std::mutex> g(g_orphans_mu);
+  return *g_orphans;
+}
+
+void forget_orphan(const lock_meta* m) {
+  std::lock_guard<std::mutex> g(g_orphans_mu);
+  std::erase_if(*g_orphans, [m](const orphan& o) { return o.lock == m; });
+}
+
 void report_unreleased_at_thread_exit(runtime& r, thread_slot* self) {
-  raise_unreleased(r, self, held_locks(&self->rec), "when it exited", {});
+  const thread_ref me = describe(*self);
+  std::vector<held_lock> holds = held_locks(&self->rec);
+  {
+    std::lock_guard<std::mutex> g(g_orphans_mu);
+    const std::uint32_t d = self->rec.depth.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < d && i < holds.size(); ++i) {
+      g_orphans->push_back({held_at(&self->rec, i)->lock.load(std::memory_order_relaxed), holds[i], me});
+    }
+  }
+  raise_unreleased(r, me, std::move(holds), "when it exited", {});
 }
 
 void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta& m) {
@@ -120,14 +151,14 @@ void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta&
   const std::string by = holder == nullptr ? std::string("while locked")
                          : holder == self  ? std::string("when it was destroyed by the same thread")
                                            : "when " + thread_text(describe(*self)) + " destroyed it";
-  raise_unreleased(r, holder != nullptr ? holder : self, {h}, by, capture_stack(r.opts.stack_depth));
+  raise_unreleased(r, describe(holder != nullptr ? *holder : *self), {h}, by, capture_stack(r.opts.stack_depth));
 }
 
 void report_locks_held_at_exit(runtime& r) {
   for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
     if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
     if (s->rec.depth.load(std::memory_order_acquire) == 0) continue;
-    raise_unreleased(r, s, held_locks(&s->rec), "at process exit", {});
+    raise_unreleased(r, describe(*s), held_locks(&s->rec), "at process exit", {});
   }
 }
 

@@ -7,6 +7,7 @@
 #define LOCKGRAPH_DETECTOR_MISUSE_HPP
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "runtime.hpp"
@@ -23,6 +24,21 @@ void report_unreleased_at_thread_exit(runtime& r, thread_slot* self);
 void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta& m);
 // At normal process exit: every lock any thread still holds.
 void report_locks_held_at_exit(runtime& r);
+
+// The unreleased_lock report for `holds`, held by `holder`, found `when` ("when it exited", ...), and
+// its dedupe key. Pure.
+report unreleased_report(const thread_ref& holder, std::vector<held_lock> holds, const std::string& when,
+                         stack_trace stack, std::string* key);
+
+// Locks left held by threads that exited. Such a lock stays locked for good; it leaves this list
+// when it is destroyed. Thread-safe.
+struct orphan {
+  const lock_meta* lock;  // compared, never dereferenced (the label is in `held`)
+  held_lock held;
+  thread_ref holder;      // the exited thread
+};
+std::vector<orphan> orphans();
+void forget_orphan(const lock_meta* m);
 
 }  // namespace lockgraph::detail
 

@@ -41,6 +41,7 @@ constexpr std::array kSpecs = {
     option_spec{"stack_depth", bounded<unsigned>{&options::stack_depth, 128}},
     option_spec{"print_reports", &options::print_reports},
     option_spec{"check_at_exit", &options::check_at_exit},
+    option_spec{"dump_signal", bounded<int>{&options::dump_signal, 64}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.

@@ -23,6 +23,8 @@ struct options {
   unsigned stack_depth = 24;       // stack_depth=N, 0..128 frames captured per stack
   bool print_reports = true;       // print_reports=0|1: report text on stderr
   bool check_at_exit = true;       // check_at_exit=0|1: report locks still held at normal process exit
+  int dump_signal = 0;             // dump_signal=N, 0..64: on signal N, report every blocked thread and
+                                   //   write the wait-for graph (0 = install no handler)
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

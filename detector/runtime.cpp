@@ -9,6 +9,7 @@
 #include <string>
 
 #include "misuse.hpp"
+#include "snapshot.hpp"
 #include "watchdog.hpp"
 
 namespace lockgraph::detail {
@@ -43,6 +44,7 @@ runtime& rt() noexcept {
     runtime* created = create_runtime();
     g_runtime.store(created, std::memory_order_release);
     if (created->opts.enabled && created->opts.long_wait_ms > 0) start_watchdog(*created);
+    if (created->opts.enabled && created->opts.dump_signal > 0) start_signal_dumper(*created);
     return created;
   }();
   return *r;

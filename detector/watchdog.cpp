@@ -26,10 +26,12 @@ bool stable_label(const waiting_thread& w, label_ref* out) {
   return w.slot->extra.wait_seq.load(std::memory_order_acquire) == w.seq;
 }
 
-void report_long_wait(runtime& r, const waiting_thread& w, std::int64_t now) {
+}  // namespace
+
+bool long_wait_report(const waiting_thread& w, std::int64_t now, report* out, std::string* key) {
   label_ref waited;
-  if (!stable_label(w, &waited)) return;
-  report rep;
+  if (!stable_label(w, &waited)) return false;
+  report& rep = *out;
   rep.kind = report_kind::long_wait;
   thread_state waiter;
   waiter.thread = describe(*w.slot);
@@ -74,8 +76,11 @@ void report_long_wait(runtime& r, const waiting_thread& w, std::int64_t now) {
   }
   rep.summary = "long wait: " + chain;
   // Once per wait: the key carries the thread and its wait sequence number.
-  r.sink.raise(std::move(rep), "long_wait " + std::to_string(waiter.thread.id) + " " + std::to_string(w.seq));
+  *key = "long_wait " + std::to_string(waiter.thread.id) + " " + std::to_string(w.seq);
+  return true;
 }
+
+namespace {
 
 void watch(runtime* r) {
   const auto threshold = std::chrono::milliseconds(r->opts.long_wait_ms);
@@ -87,7 +92,9 @@ void watch(runtime* r) {
       if (now - w.since_ns < std::chrono::duration_cast<std::chrono::nanoseconds>(threshold).count()) continue;
       if (w.slot->extra.long_wait_reported.load(std::memory_order_relaxed) == w.seq) continue;
       w.slot->extra.long_wait_reported.store(w.seq, std::memory_order_relaxed);
-      report_long_wait(*r, w, now);
+      report rep;
+      std::string key;
+      if (long_wait_report(w, now, &rep, &key)) r->sink.raise(std::move(rep), key);
     }
   }
 }

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kAllKeys =
     "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
-    "print_reports, check_at_exit";
+    "print_reports, check_at_exit, dump_signal";
 
 // Parses `text` over default options; the error message, or "" on success.
 std::string error_for(std::string_view text) {
@@ -37,12 +37,13 @@ TEST(Options, EmptyStringKeepsDefaults) {
   EXPECT_EQ(opts.stack_depth, 24u);
   EXPECT_TRUE(opts.print_reports);
   EXPECT_TRUE(opts.check_at_exit);
+  EXPECT_EQ(opts.dump_signal, 0);
 }
 
 TEST(Options, ParsesEveryKey) {
   const options opts = parsed(
       "report_dir=/tmp/r:exitcode=66:enabled=0:abort_on_deadlock=0:halt_on_report=1:long_wait_ms=5000:"
-      "stack_depth=8:print_reports=0:check_at_exit=0");
+      "stack_depth=8:print_reports=0:check_at_exit=0:dump_signal=12");
   EXPECT_EQ(opts.report_dir, "/tmp/r");
   EXPECT_EQ(opts.exitcode, 66);
   EXPECT_FALSE(opts.enabled);
@@ -52,6 +53,12 @@ TEST(Options, ParsesEveryKey) {
   EXPECT_EQ(opts.stack_depth, 8u);
   EXPECT_FALSE(opts.print_reports);
   EXPECT_FALSE(opts.check_at_exit);
+  EXPECT_EQ(opts.dump_signal, 12);
+}
+
+TEST(Options, DumpSignalAcceptsSignalNumbersOnly) {
+  EXPECT_EQ(error_for("dump_signal=65"),
+            "LOCKGRAPH_OPTIONS: bad value '65' for 'dump_signal' (accepted: an integer from 0 to 64)");
 }
 
 TEST(Options, AbsentKeysKeepTheCallersValues) {
@@ -135,7 +142,7 @@ TEST(Options, ReportDirTakesTheRestOfTheSegment) {
 TEST(Options, UnknownKeyListsAcceptedKeys) {
   EXPECT_EQ(error_for("exit_code=1"),
             "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: report_dir, exitcode, enabled, "
-            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit)");
+            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit, dump_signal)");
 }
 
 TEST(Options, KeysAreCaseSensitive) {

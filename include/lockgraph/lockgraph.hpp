@@ -8,7 +8,9 @@
 #ifndef LOCKGRAPH_LOCKGRAPH_HPP
 #define LOCKGRAPH_LOCKGRAPH_HPP
 
+#include "lockgraph/check.hpp"
 #include "lockgraph/condition_variable.hpp"
+#include "lockgraph/graphviz.hpp"
 #include "lockgraph/mutex.hpp"
 #include "lockgraph/options.hpp"
 #include "lockgraph/report.hpp"
