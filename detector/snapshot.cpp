@@ -253,15 +253,15 @@ void on_dump_signal(int) {
 
 void dump_now(runtime& r) {
   const std::int64_t now = steady_now_ns();
-  std::size_t blocked = 0;
+  std::vector<std::pair<report, std::string>> blocked;
   for (const waiting_thread& w : waiting_threads()) {
     report rep;
     std::string key;
     if (!long_wait_report(w, now, &rep, &key)) continue;
-    ++blocked;
     rep.summary += " (at signal " + std::to_string(r.opts.dump_signal) + ")";
-    r.sink.raise(std::move(rep), key);
+    blocked.emplace_back(std::move(rep), std::move(key));
   }
+  // The graph file first: whoever reacts to the reports (a gate about to kill the process) finds it.
   std::string where = "stderr";
   const std::string dot = wait_for_dot_text();
   static int dumps = 0;
@@ -274,10 +274,11 @@ void dump_now(runtime& r) {
       if (std::fclose(f) == 0 && ok && std::rename(tmp.c_str(), path.c_str()) == 0) where = path;
     }
   }
-  std::string line = "lockgraph: signal " + std::to_string(r.opts.dump_signal) + ": " + std::to_string(blocked) +
-                     " thread(s) blocked; wait-for graph: " + where + "\n";
+  std::string line = "lockgraph: signal " + std::to_string(r.opts.dump_signal) + ": " +
+                     std::to_string(blocked.size()) + " thread(s) blocked; wait-for graph: " + where + "\n";
   if (where == "stderr") line += dot;
   [[maybe_unused]] const ssize_t n = ::write(2, line.data(), line.size());
+  for (auto& [rep, key] : blocked) r.sink.raise(std::move(rep), key);
 }
 
 void dumper(runtime* r) {
