@@ -101,6 +101,20 @@ long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
   return -1;
 }
 
+// Records where the thread is about to block, for deadlock and long-wait reports. Costs a stack walk,
+// so only when the answer can matter: the thread holds locks (it may be part of a circular wait) or a
+// long-wait watcher / dump signal may ask.
+// `own` is how many held locks belong to the wait itself (a condition wait holds its mutex).
+// Call before wait_seq becomes odd: the stack is tagged with that coming odd value.
+void capture_wait_stack(thread_record* t, const runtime& r, std::uint32_t own) {
+  const bool watched = r.opts.long_wait_ms > 0 || r.opts.dump_signal > 0;
+  if (!watched && t->depth.load(std::memory_order_relaxed) <= own) return;
+  stack_trace st = capture_stack(r.opts.stack_depth);
+  std::lock_guard<std::mutex> g(t->extra->wait_stack_mu);
+  t->extra->wait_stack = std::move(st);
+  t->extra->wait_stack_seq = t->extra->wait_seq.load(std::memory_order_relaxed) + 1;
+}
+
 }  // namespace
 
 thread_slot* current_slot() noexcept {
@@ -215,6 +229,10 @@ void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void*
     return;
   }
   thread_extra& x = *t->extra;
+  {
+    bypass_scope bypass(t);
+    capture_wait_stack(t, rt(), 0);
+  }
   // Publish the wait before looking at anyone else's: of two threads closing a cycle at the same
   // instant, at least one then sees the other waiting (the fence pairs with the other's fence).
   x.waits_on.store(&m, std::memory_order_relaxed);
@@ -262,6 +280,10 @@ void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
   thread_record* t = tl_record;
   if (t == nullptr || t->bypass != 0) return;
   thread_extra& x = *t->extra;
+  {
+    bypass_scope bypass(t);
+    capture_wait_stack(t, rt(), 1);
+  }
   const long i = find_entry(t, mu, 0);
   if (i >= 0) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
   x.wait_mutex.store(i >= 0 ? &mu : nullptr, std::memory_order_relaxed);

@@ -6,7 +6,8 @@
 //  - Threads are "T<id>", followed by " (name)" when named. The main thread is "T0" like any other
 //    (no "main thread" spelling): the same token then names a thread in the text, in the scenario
 //    columns, in the JSON ids and in the DOT labels.
-//  - An empty stack prints as "<no stack>", so every "... at:" line is followed by something.
+//  - An empty stack prints as "<no stack>", so every "... at:" line is followed by something; a held
+//    lock whose acquisition stack is unknown prints without "acquired at:".
 //  - Cycles longer than kMaxShown edges or threads print the first kMaxShown and count the rest.
 #include <algorithm>
 #include <cstddef>
@@ -63,7 +64,13 @@ void append_thread(std::string& out, std::string_view heading, const std::vector
   if (holds.empty()) out += "    holds no locks\n";
   for (const held_lock& h : holds) {
     out += "    holds " + h.lock + " (" + std::string(mode(h.shared));
-    out += h.try_acquired ? ", try-lock), acquired at:\n" : "), acquired at:\n";
+    out += h.try_acquired ? ", try-lock)" : ")";
+    // Acquisition stacks are known only where a caller captured one; say nothing rather than "none".
+    if (h.stack.empty()) {
+      out += '\n';
+      continue;
+    }
+    out += ", acquired at:\n";
     append_stack(out, h.stack, "      ");
   }
   if (!where.empty()) {

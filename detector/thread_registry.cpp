@@ -115,6 +115,7 @@ void drop_other_threads_after_fork(thread_slot* self) noexcept {
     if (s == self) continue;
     // The mutex may have been held by a thread that is gone; the child owns it now.
     new (&s->extra.name_mu) std::mutex();
+    new (&s->extra.wait_stack_mu) std::mutex();
     if (s->extra.in_use.load(std::memory_order_relaxed)) release_slot(s);
   }
 }

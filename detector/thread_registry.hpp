@@ -47,6 +47,10 @@ struct thread_extra {
   std::atomic<wait_kind> wait_type{wait_kind::none};
   std::atomic<std::int64_t> wait_since_ns{0};        // steady clock
   std::atomic<std::uint64_t> long_wait_reported{0};  // the wait_seq last reported as a long wait
+  // Where the thread blocked, captured when someone may ask (it holds locks, or a watcher is on).
+  mutable std::mutex wait_stack_mu;
+  stack_trace wait_stack;
+  std::uint64_t wait_stack_seq = 0;  // the wait_seq of the wait it belongs to
 
   // ---- held stack overflow (entries >= kInlineHeld) ----
   std::atomic<held_chunk*> overflow{nullptr};

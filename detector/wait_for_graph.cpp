@@ -139,6 +139,8 @@ thread_state describe_waiter(const waiting_thread& w, std::int64_t now_ns) {
   ts.waits_shared = (w.mode & mode_shared) != 0;
   ts.waited_ms = now_ns > w.since_ns ? static_cast<std::uint64_t>((now_ns - w.since_ns) / 1000000) : 0;
   ts.holds = held_locks(&w.slot->rec);
+  std::lock_guard<std::mutex> g(w.slot->extra.wait_stack_mu);
+  if (w.slot->extra.wait_stack_seq == w.seq) ts.stack = w.slot->extra.wait_stack;
   return ts;
 }
 
@@ -159,8 +161,7 @@ bool check_circular_wait(runtime& r, thread_slot* self) {
   }
   rep.thread = rep.threads.front().thread;
   rep.held = rep.threads.front().holds;
-  rep.stack = capture_stack(r.opts.stack_depth);
-  rep.threads.front().stack = rep.stack;
+  rep.stack = rep.threads.front().stack;
   rep.summary = "deadlock: ";
   for (std::size_t i = 0; i < rep.threads.size(); ++i) {
     const std::size_t next = (i + 1) % rep.threads.size();

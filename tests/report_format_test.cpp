@@ -254,16 +254,13 @@ TEST(ReportFormat, TextDeadlock) {
 ==================
 lockgraph: deadlock (threads blocked in a circular wait)
   Thread T1 (worker-1) waits for lock sched_mu (exclusive), held by thread T2
-    holds cache_mu (exclusive), acquired at:
-      <no stack>
-    holds log_mu (exclusive), acquired at:
-      <no stack>
+    holds cache_mu (exclusive)
+    holds log_mu (exclusive)
     blocked at:
       <no stack>
 
   Thread T2 waits for lock cache_mu (shared), held by thread T1 (worker-1)
-    holds sched_mu (shared), acquired at:
-      <no stack>
+    holds sched_mu (shared)
     blocked at:
       <no stack>
 
@@ -277,10 +274,8 @@ TEST(ReportFormat, TextSelfDeadlock) {
 ==================
 lockgraph: self-deadlock: thread T0 blocks on lock cache_mu it already holds
   Thread T0:
-    holds log_mu (exclusive), acquired at:
-      <no stack>
-    holds cache_mu (exclusive), acquired at:
-      <no stack>
+    holds log_mu (exclusive)
+    holds cache_mu (exclusive)
     blocked at:
       <no stack>
 ==================
@@ -292,10 +287,8 @@ TEST(ReportFormat, TextUnreleasedLock) {
 ==================
 lockgraph: unreleased lock: thread T4 (worker-1) still holds 2 locks
   Thread T4 (worker-1):
-    holds cache_mu (exclusive), acquired at:
-      <no stack>
-    holds sched_mu (shared, try-lock), acquired at:
-      <no stack>
+    holds cache_mu (exclusive)
+    holds sched_mu (shared, try-lock)
 
   Detected in thread T4 (worker-1) at:
     <no stack>
@@ -315,8 +308,7 @@ TEST(ReportFormat, TextBadUnlock) {
 ==================
 lockgraph: bad unlock: thread T2 (worker-2) unlocks lock cache_mu, which it does not hold
   Thread T2 (worker-2):
-    holds log_mu (exclusive), acquired at:
-      <no stack>
+    holds log_mu (exclusive)
     unlocked at:
       <no stack>
 ==================
@@ -333,8 +325,7 @@ lockgraph: long wait: thread T1 (worker-1) has waited 5003 ms for cache_mu
       <no stack>
 
   Thread T2 (worker-2) is not blocked on a lock:
-    holds cache_mu (exclusive), acquired at:
-      <no stack>
+    holds cache_mu (exclusive)
 ==================
 )"));
 }
