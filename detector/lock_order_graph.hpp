@@ -92,6 +92,10 @@ class lock_order_graph {
   void remove(std::uint64_t node);
 
   lock_order_snapshot snapshot() const;
+
+  // fork(): hold the graph lock across the fork so the child never inherits it mid-update.
+  void lock_for_fork() { mu_.lock(); }
+  void unlock_after_fork() { mu_.unlock(); }
   std::size_t node_count() const;  // locks with a node
   std::size_t edge_count() const;  // accepted lock-level edges
   std::size_t memory_bytes() const;

@@ -28,6 +28,10 @@ class report_sink {
   std::size_t count() const;
   report_handler set_handler(report_handler h);
 
+  // fork(): hold the sink's lock across the fork (see runtime.cpp).
+  void lock_for_fork() { mu_.lock(); }
+  void unlock_after_fork() { mu_.unlock(); }
+
  private:
   // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
   // partial file. Returns the paths written.

@@ -17,10 +17,27 @@ namespace {
 
 std::atomic<runtime*> g_runtime{nullptr};
 
+// fork() in a multithreaded program: the child has one thread. The detector's own locks are held across
+// the fork (so no other thread is inside them at that instant), and in the child every other thread's
+// slot is dropped: their held locks and waits died with them.
+void before_fork() noexcept {
+  runtime* r = g_runtime.load(std::memory_order_acquire);
+  if (r == nullptr) return;
+  r->graph.lock_for_fork();
+  r->sink.lock_for_fork();
+}
+
+void after_fork_in_parent() noexcept {
+  runtime* r = g_runtime.load(std::memory_order_acquire);
+  if (r == nullptr) return;
+  r->sink.unlock_after_fork();
+  r->graph.unlock_after_fork();
+}
+
 void after_fork_in_child() noexcept {
+  after_fork_in_parent();
   thread_record* t = tl_record;
-  if (t != nullptr && t->extra != nullptr) drop_other_threads_after_fork(slot_of(t));
-  else drop_other_threads_after_fork(nullptr);
+  drop_other_threads_after_fork(t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr);
   restart_watchdog_after_fork();
 }
 
@@ -33,7 +50,7 @@ runtime* create_runtime() noexcept {
     std::fflush(stderr);
     std::_Exit(2);
   }
-  ::pthread_atfork(nullptr, nullptr, &after_fork_in_child);
+  ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }
 
