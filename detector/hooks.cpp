@@ -54,7 +54,7 @@ std::int64_t now_ns() noexcept {
 // Recomputes the chain hashes of entries [from, depth), giving every entry a graph node on the way.
 void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  std::uint64_t prev = from == 0 ? kChainSeed : held_at(t, from - 1)->chain;
+  std::uint64_t prev = from == 0 ? 0 : held_at(t, from - 1)->chain;
   for (std::uint32_t i = from; i < d; ++i) {
     held_entry* e = held_at(t, i);
     std::uint64_t node = e->node.load(std::memory_order_relaxed);
@@ -63,7 +63,7 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
       node = graph.node_of(*const_cast<lock_meta*>(e->lock.load(std::memory_order_relaxed)));
       e->node.store(node, std::memory_order_relaxed);
     }
-    prev = chain_mix(prev, node, e->mode.load(std::memory_order_relaxed));
+    prev = chain_step(prev, i, node, e->mode.load(std::memory_order_relaxed));
     e->chain = prev;
   }
 }
@@ -200,11 +200,10 @@ void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept
   held_entry* e = held_at(t, d, /*grow=*/true);
   if (e == nullptr) return;  // out of memory for the overflow chunk: this lock goes untracked
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-  const std::uint64_t prev = d == 0 ? kChainSeed : held_at(t, d - 1)->chain;
   e->lock.store(&m, std::memory_order_relaxed);
   e->node.store(node, std::memory_order_relaxed);
   e->mode.store(mode, std::memory_order_relaxed);
-  e->chain = (prev != 0 && node != 0) ? chain_mix(prev, node, mode) : 0;
+  e->chain = chain_step(d == 0 ? 0 : held_at(t, d - 1)->chain, d, node, mode);
   t->depth.store(d + 1, std::memory_order_release);
 }
 

@@ -78,7 +78,6 @@ struct held_entry {
 
 inline constexpr std::uint32_t kInlineHeld = 48;      // deeper nesting spills to detector-owned chunks
 inline constexpr std::uint32_t kChainCacheSize = 512;  // validated chains per thread (direct-mapped)
-inline constexpr std::uint64_t kChainSeed = 0x6c6f636b67726170ULL;
 
 struct thread_extra;  // detector-private: wait state, overflow chunks, name, id
 
@@ -96,11 +95,22 @@ struct thread_record {
 // destructible, so reading it is one TLS load with no init guard.
 inline thread_local thread_record* tl_record = nullptr;
 
-// A lockdep-style chain hash step. Never returns 0 (0 means "not computed").
+// A lockdep-style chain hash step. Order-sensitive ("A then B" must differ from "B then A": the
+// previous value is scrambled before the new lock is folded in). Never returns 0 ("not computed").
 LOCKGRAPH_ALWAYS_INLINE std::uint64_t chain_mix(std::uint64_t prev, std::uint64_t node, std::uint8_t mode) noexcept {
-  std::uint64_t x = (prev ^ ((node << 2) | mode)) * 0x9E3779B97F4A7C15ULL;
+  std::uint64_t x = (prev * 0x9E3779B97F4A7C15ULL) ^ ((node << 2) | mode);
+  x *= 0xC2B2AE3D27D4EB4FULL;
   x ^= x >> 31;
   return x | (x == 0);
+}
+
+// The chain value of the held entry at `depth` for a lock with graph node `node` (0 = none yet) taken
+// in `mode`, given the chain below it. At depth 0 no hashing is needed: the node and mode say it all.
+LOCKGRAPH_ALWAYS_INLINE std::uint64_t chain_step(std::uint64_t below, std::uint32_t depth, std::uint64_t node,
+                                                 std::uint8_t mode) noexcept {
+  if (node == 0) return 0;
+  if (depth == 0) return (node << 2) | mode;
+  return below != 0 ? chain_mix(below, node, mode) : 0;
 }
 
 // ---- out-of-line entry points (detector/hooks.cpp) ------------------------------------------------
@@ -149,12 +159,11 @@ LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcep
     return;
   }
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-  const std::uint64_t prev = d == 0 ? kChainSeed : t->held[d - 1].chain;
   held_entry& e = t->held[d];
   e.lock.store(&m, std::memory_order_relaxed);
   e.node.store(node, std::memory_order_relaxed);
   e.mode.store(mode, std::memory_order_relaxed);
-  e.chain = ((prev != 0) & (node != 0)) ? chain_mix(prev, node, mode) : 0;
+  e.chain = chain_step(d == 0 ? 0 : t->held[d - 1].chain, d, node, mode);
   t->depth.store(d + 1, std::memory_order_release);
 }
 
