@@ -60,14 +60,15 @@ void sort_by_ord(std::vector<std::uint64_t>& keys, std::uint32_t lb, std::uint32
     std::sort(keys.begin(), keys.end());
     return;
   }
-  const int width = std::bit_width(ub - lb);
+  const int width = static_cast<int>(std::bit_width(ub - lb));
   const int passes = (width + kMaxDigitBits - 1) / kMaxDigitBits;
   const int digit_bits = (width + passes - 1) / passes;
   const std::uint32_t digit_mask = (std::uint32_t{1} << digit_bits) - 1;
   buffer.resize(keys.size());
+  std::array<std::uint32_t, std::size_t{1} << kMaxDigitBits> start;
   for (int shift = 0; shift < width; shift += digit_bits) {
     const auto digit = [&](std::uint64_t key) { return ((key_ord(key) - lb) >> shift) & digit_mask; };
-    std::array<std::uint32_t, std::size_t{1} << kMaxDigitBits> start{};
+    std::fill_n(start.begin(), digit_mask + 1, 0);
     for (std::uint64_t key : keys) ++start[digit(key)];
     std::exclusive_scan(start.begin(), start.begin() + digit_mask + 1, start.begin(), std::uint32_t{0});
     for (std::uint64_t key : keys) buffer[start[digit(key)]++] = key;
@@ -84,6 +85,17 @@ void release_if_large(std::vector<T>& v) noexcept {
 
 // ---- slot_set ------------------------------------------------------------------------------------
 
+cycle_detector::slot_set::slot_set(slot_set&& other) noexcept
+    : size_(other.size_), capacity_(other.capacity_) {
+  if (on_heap()) {
+    heap_ = other.heap_;
+  } else {
+    std::copy_n(other.inline_, size_, inline_);
+  }
+  other.size_ = 0;
+  other.capacity_ = kInline;
+}
+
 std::uint32_t cycle_detector::slot_set::home(std::uint32_t v) const noexcept {
   // Fibonacci hashing. Slot indices are small, often consecutive integers (nodes created together
   // tend to be linked together); the multiply scatters them and the top bits are the best mixed.
@@ -93,45 +105,58 @@ std::uint32_t cycle_detector::slot_set::home(std::uint32_t v) const noexcept {
 std::uint32_t cycle_detector::slot_set::probe(std::uint32_t v) const noexcept {
   const std::uint32_t mask = capacity_ - 1;
   std::uint32_t i = home(v);
-  while (data_[i] != v && data_[i] != kEmpty) i = (i + 1) & mask;
+  while (heap_[i] != v && heap_[i] != kEmpty) i = (i + 1) & mask;
   return i;
 }
 
 bool cycle_detector::slot_set::contains(std::uint32_t v) const noexcept {
-  if (hashed()) return data_[probe(v)] == v;
-  const std::uint32_t* const begin = data_.get();
+  if (hashed()) return heap_[probe(v)] == v;
+  const std::uint32_t* const begin = data();
   return std::find(begin, begin + size_, v) != begin + size_;
 }
 
 bool cycle_detector::slot_set::rebuild(std::uint32_t new_capacity) noexcept {
-  std::unique_ptr<std::uint32_t[]> fresh(new (std::nothrow) std::uint32_t[new_capacity]);
-  if (fresh == nullptr) return false;
-  const std::uint32_t* const old_begin = data_.get();
-  const std::uint32_t* const old_end = scan_end();
-  data_.swap(fresh);
+  std::uint32_t* fresh = nullptr;
+  if (new_capacity > kInline) {
+    fresh = new (std::nothrow) std::uint32_t[new_capacity];
+    if (fresh == nullptr) return false;
+  }
+  // Take the entries out first: the inline entries and the heap pointer share their bytes.
+  std::uint32_t* const old_heap = on_heap() ? heap_ : nullptr;
+  std::uint32_t spilled[kInline];
+  const std::uint32_t* old_begin = old_heap;
+  if (old_heap == nullptr) {
+    std::copy_n(inline_, size_, spilled);
+    old_begin = spilled;
+  }
+  const std::uint32_t* const old_end = old_begin + (hashed() ? capacity_ : size_);
+
   capacity_ = new_capacity;
+  if (fresh != nullptr) heap_ = fresh;
   if (hashed()) {
-    std::fill_n(data_.get(), capacity_, kEmpty);
+    std::fill_n(heap_, capacity_, kEmpty);
     for (const std::uint32_t* p = old_begin; p != old_end; ++p) {
-      if (*p != kEmpty) data_[probe(*p)] = *p;
+      if (*p != kEmpty) heap_[probe(*p)] = *p;
     }
   } else {
-    std::remove_copy(old_begin, old_end, data_.get(), kEmpty);
+    std::remove_copy(old_begin, old_end, data(), kEmpty);
   }
+  delete[] old_heap;
   return true;
 }
 
 void cycle_detector::slot_set::reserve_one() {
   // Arrays fill up completely; hash tables stay at most 3/4 full so that probe sequences stay short.
-  const bool full = hashed() ? (std::uint64_t{size_} + 1) * 4 > std::uint64_t{capacity_} * 3 : size_ == capacity_;
-  if (full && !rebuild(capacity_ == 0 ? kMinCapacity : capacity_ * 2)) throw std::bad_alloc();
+  const bool full =
+      hashed() ? (std::uint64_t{size_} + 1) * 4 > std::uint64_t{capacity_} * 3 : size_ == capacity_;
+  if (full && !rebuild(capacity_ * 2)) throw std::bad_alloc();
 }
 
 void cycle_detector::slot_set::insert(std::uint32_t v) noexcept {
   if (hashed()) {
-    data_[probe(v)] = v;
+    heap_[probe(v)] = v;
   } else {
-    data_[size_] = v;
+    data()[size_] = v;
   }
   ++size_;
 }
@@ -139,21 +164,21 @@ void cycle_detector::slot_set::insert(std::uint32_t v) noexcept {
 bool cycle_detector::slot_set::erase(std::uint32_t v) noexcept {
   if (hashed()) {
     std::uint32_t hole = probe(v);
-    if (data_[hole] != v) return false;
+    if (heap_[hole] != v) return false;
     // Backward-shift deletion: later entries of the probe run move up into the hole unless their home
     // lies cyclically within (hole, j], so that no lookup ever stops early at a spurious empty entry
     // and no tombstones accumulate.
     const std::uint32_t mask = capacity_ - 1;
-    for (std::uint32_t j = (hole + 1) & mask; data_[j] != kEmpty; j = (j + 1) & mask) {
-      if (((j - home(data_[j])) & mask) >= ((j - hole) & mask)) {
-        data_[hole] = data_[j];
+    for (std::uint32_t j = (hole + 1) & mask; heap_[j] != kEmpty; j = (j + 1) & mask) {
+      if (((j - home(heap_[j])) & mask) >= ((j - hole) & mask)) {
+        heap_[hole] = heap_[j];
         hole = j;
       }
     }
-    data_[hole] = kEmpty;
+    heap_[hole] = kEmpty;
   } else {
-    std::uint32_t* const end = data_.get() + size_;
-    std::uint32_t* const p = std::find(data_.get(), end, v);
+    std::uint32_t* const end = data() + size_;
+    std::uint32_t* const p = std::find(data(), end, v);
     if (p == end) return false;
     // Array order carries no meaning, so the last entry fills the gap.
     *p = end[-1];
@@ -164,16 +189,16 @@ bool cycle_detector::slot_set::erase(std::uint32_t v) noexcept {
   // its storage.
   if (size_ == 0) {
     clear();
-  } else if (capacity_ > kMinCapacity && size_ <= capacity_ / 8) {
-    rebuild(capacity_ / 2);
+  } else if (on_heap() && size_ <= capacity_ / 8) {
+    rebuild(std::max(capacity_ / 2, kInline));
   }
   return true;
 }
 
 void cycle_detector::slot_set::clear() noexcept {
-  data_.reset();
+  if (on_heap()) delete[] heap_;
   size_ = 0;
-  capacity_ = 0;
+  capacity_ = kInline;
 }
 
 // ---- cycle_detector ------------------------------------------------------------------------------
@@ -184,15 +209,11 @@ cycle_detector::node_id cycle_detector::new_node() {
     slot = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    if (nodes_.size() == kMaxSlots) throw std::length_error("lockgraph::detail::cycle_detector: too many nodes");
-    slot = static_cast<std::uint32_t>(nodes_.size());
-    order_.push_back({slot, 0});
-    try {
-      nodes_.emplace_back();
-    } catch (...) {
-      order_.pop_back();
-      throw;
+    if (nodes_.size() == kMaxSlots) {
+      throw std::length_error("lockgraph::detail::cycle_detector: too many nodes");
     }
+    slot = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.emplace_back().ord = slot;
   }
   nodes_[slot].live = true;
   ++live_count_;
@@ -240,8 +261,8 @@ bool cycle_detector::insert_edge(node_id x, node_id y) {
   if (sx == sy) return false;
   if (nodes_[sx].out.contains(sy)) return true;
 
-  const std::uint32_t lb = order_[sy].ord;
-  const std::uint32_t ub = order_[sx].ord;
+  const std::uint32_t lb = nodes_[sy].ord;
+  const std::uint32_t ub = nodes_[sx].ord;
   if (lb < ub) {
     // The edge points backward in the current order; [lb, ub] is the affected region.
     const bool acyclic = forward_search(sy, ub);
@@ -258,14 +279,18 @@ bool cycle_detector::insert_edge(node_id x, node_id y) {
 }
 
 void cycle_detector::link(std::uint32_t from, std::uint32_t to) {
+  // Both sets make room before either changes, so that a failed allocation leaves no half edge.
+  const auto reserve_one = [&](slot_set& set) {
+    const std::size_t before = set.heap_bytes();
+    set.reserve_one();
+    adjacency_bytes_ += set.heap_bytes() - before;
+  };
   slot_set& out = nodes_[from].out;
   slot_set& in = nodes_[to].in;
-  const std::size_t before = out.heap_bytes() + in.heap_bytes();
-  out.reserve_one();
-  in.reserve_one();
+  reserve_one(out);
+  reserve_one(in);
   out.insert(to);
   in.insert(from);
-  adjacency_bytes_ += out.heap_bytes() + in.heap_bytes() - before;
   ++edge_count_;
 }
 
@@ -283,27 +308,34 @@ void cycle_detector::begin_search() const noexcept {
   if (++epoch_ == 0) {
     // After 2^32 searches the epoch wraps, and a mark left by a search that long ago would pass
     // for a current one: wipe them all, once per wrap.
-    for (const order_entry& e : order_) e.mark = 0;
+    for (const node& n : nodes_) n.mark = 0;
     epoch_ = 1;
   }
 }
 
-// Steps 1 and 2 search breadth-first, with the delta vector as the work queue: every node reached
-// is appended once, and entries before `i` have had their edges followed.
+// Steps 1 and 2 search depth-first with an explicit stack (chains can be a million nodes long). A
+// node joins its delta set when first reached, while its ord is at hand. Depth-first matters for
+// refused edges: the forward search dives toward x and usually meets it after a small fraction of
+// the region, where a breadth-first search would sweep everything closer to y first.
 
 // Step 1. Returns false, leaving delta_f_ incomplete, if the search reaches ub (that is x).
 bool cycle_detector::forward_search(std::uint32_t from, std::uint32_t ub) {
   begin_search();
   delta_f_.clear();
-  order_[from].mark = epoch_;
-  delta_f_.push_back(ord_key(order_[from].ord, from));
-  for (std::size_t i = 0; i < delta_f_.size(); ++i) {
-    for (std::uint32_t w : nodes_[key_slot(delta_f_[i])].out) {
-      const order_entry& next = order_[w];
+  stack_.clear();
+  nodes_[from].mark = epoch_;
+  delta_f_.push_back(ord_key(nodes_[from].ord, from));
+  stack_.push_back(from);
+  while (!stack_.empty()) {
+    const std::uint32_t n = stack_.back();
+    stack_.pop_back();
+    for (std::uint32_t w : nodes_[n].out) {
+      const node& next = nodes_[w];
       if (next.ord == ub) return false;
       if (next.ord < ub && next.mark != epoch_) {
         next.mark = epoch_;
         delta_f_.push_back(ord_key(next.ord, w));
+        stack_.push_back(w);
       }
     }
   }
@@ -314,14 +346,19 @@ bool cycle_detector::forward_search(std::uint32_t from, std::uint32_t ub) {
 void cycle_detector::backward_search(std::uint32_t from, std::uint32_t lb) {
   begin_search();
   delta_b_.clear();
-  order_[from].mark = epoch_;
-  delta_b_.push_back(ord_key(order_[from].ord, from));
-  for (std::size_t i = 0; i < delta_b_.size(); ++i) {
-    for (std::uint32_t w : nodes_[key_slot(delta_b_[i])].in) {
-      const order_entry& prev = order_[w];
+  stack_.clear();
+  nodes_[from].mark = epoch_;
+  delta_b_.push_back(ord_key(nodes_[from].ord, from));
+  stack_.push_back(from);
+  while (!stack_.empty()) {
+    const std::uint32_t n = stack_.back();
+    stack_.pop_back();
+    for (std::uint32_t w : nodes_[n].in) {
+      const node& prev = nodes_[w];
       if (prev.ord > lb && prev.mark != epoch_) {
         prev.mark = epoch_;
         delta_b_.push_back(ord_key(prev.ord, w));
+        stack_.push_back(w);
       }
     }
   }
@@ -334,11 +371,12 @@ void cycle_detector::reorder(std::uint32_t lb, std::uint32_t ub) {
   merged_.resize(delta_b_.size() + delta_f_.size());
   std::merge(delta_b_.begin(), delta_b_.end(), delta_f_.begin(), delta_f_.end(), merged_.begin());
   auto pool = merged_.cbegin();
-  for (std::uint64_t key : delta_b_) order_[key_slot(key)].ord = key_ord(*pool++);
-  for (std::uint64_t key : delta_f_) order_[key_slot(key)].ord = key_ord(*pool++);
+  for (std::uint64_t key : delta_b_) nodes_[key_slot(key)].ord = key_ord(*pool++);
+  for (std::uint64_t key : delta_f_) nodes_[key_slot(key)].ord = key_ord(*pool++);
 }
 
 void cycle_detector::release_large_scratch() noexcept {
+  release_if_large(stack_);
   release_if_large(delta_f_);
   release_if_large(delta_b_);
   release_if_large(merged_);
@@ -358,8 +396,8 @@ std::vector<cycle_detector::node_id> cycle_detector::find_path(node_id x, node_i
   } else {
     // Every node on a path from x to y is positioned between them, so the search never leaves
     // [ord(x), ord(y)); if y precedes x there is no path at all.
-    const std::uint32_t ub = order_[sy].ord;
-    if (order_[sx].ord > ub) return {};
+    const std::uint32_t ub = nodes_[sy].ord;
+    if (nodes_[sx].ord > ub) return {};
     // Breadth-first, so that the path (and the cycle a report prints) is a shortest one. Each entry
     // records the index of the entry it was reached from.
     struct visit {
@@ -368,7 +406,7 @@ std::vector<cycle_detector::node_id> cycle_detector::find_path(node_id x, node_i
     };
     std::vector<visit> queue{{sx, 0}};
     begin_search();
-    order_[sx].mark = epoch_;
+    nodes_[sx].mark = epoch_;
     std::size_t last = 0;  // the entry with an edge to y
     bool found = false;
     for (std::size_t head = 0; head < queue.size() && !found; ++head) {
@@ -378,7 +416,7 @@ std::vector<cycle_detector::node_id> cycle_detector::find_path(node_id x, node_i
           found = true;
           break;
         }
-        const order_entry& next = order_[w];
+        const node& next = nodes_[w];
         if (next.ord < ub && next.mark != epoch_) {
           next.mark = epoch_;
           queue.push_back({w, static_cast<std::uint32_t>(head)});
@@ -405,14 +443,13 @@ std::vector<cycle_detector::node_id> cycle_detector::find_path(node_id x, node_i
 }
 
 std::size_t cycle_detector::memory_bytes() const noexcept {
-  return nodes_.capacity() * sizeof(node) + order_.capacity() * sizeof(order_entry) +
-         free_slots_.capacity() * sizeof(std::uint32_t) + adjacency_bytes_ +
+  return nodes_.capacity() * sizeof(node) + adjacency_bytes_ +
+         (free_slots_.capacity() + stack_.capacity()) * sizeof(std::uint32_t) +
          (delta_f_.capacity() + delta_b_.capacity() + merged_.capacity()) * sizeof(std::uint64_t);
 }
 
 bool cycle_detector::test_only_check_invariants() const {
   const std::size_t slots = nodes_.size();
-  if (order_.size() != slots) return false;
   std::vector<bool> ord_taken(slots);
   std::size_t live = 0;
   std::size_t out_edges = 0;
@@ -426,7 +463,7 @@ bool cycle_detector::test_only_check_invariants() const {
   };
   for (std::uint32_t s = 0; s < slots; ++s) {
     const node& a = nodes_[s];
-    const std::uint32_t ord = order_[s].ord;
+    const std::uint32_t ord = a.ord;
     if (ord >= slots || ord_taken[ord]) return false;
     ord_taken[ord] = true;
     bytes += a.out.heap_bytes() + a.in.heap_bytes();
@@ -439,7 +476,7 @@ bool cycle_detector::test_only_check_invariants() const {
     out_edges += a.out.size();
     in_edges += a.in.size();
     for (std::uint32_t t : a.out) {
-      if (t >= slots || !nodes_[t].live || order_[t].ord <= ord || !nodes_[t].in.contains(s)) return false;
+      if (t >= slots || !nodes_[t].live || nodes_[t].ord <= ord || !nodes_[t].in.contains(s)) return false;
     }
     for (std::uint32_t t : a.in) {
       if (t >= slots || !nodes_[t].live || !nodes_[t].out.contains(s)) return false;
@@ -450,7 +487,8 @@ bool cycle_detector::test_only_check_invariants() const {
     if (s >= slots || nodes_[s].live || freed[s]) return false;
     freed[s] = true;
   }
-  return live == live_count_ && out_edges == edge_count_ && in_edges == edge_count_ && bytes == adjacency_bytes_;
+  return live == live_count_ && out_edges == edge_count_ && in_edges == edge_count_ &&
+         bytes == adjacency_bytes_;
 }
 
 }  // namespace lockgraph::detail

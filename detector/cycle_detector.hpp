@@ -18,26 +18,28 @@
 // Performance considerations:
 //   The detector maintains a topological order of the nodes incrementally (Pearce & Kelly, 2006).
 //   insert_edge(x, y) is O(1) when the edge already exists or when x is already ordered before y,
-//   which is the common case once the graph has settled. Otherwise it costs
-//   O(k log k + sum of the degrees of those k nodes), where k is the number of nodes in the
-//   "affected region": the nodes reachable from y and the nodes reaching x whose positions lie
-//   between those of y and x. A refused edge costs the forward half of that search.
+//   which is the common case once the graph has settled. Otherwise it costs O(k + the sum of the
+//   degrees of those k nodes), where k counts the nodes that are reachable from y or reach x and
+//   are positioned between y and x. A refused edge costs at most the part reachable from y, and
+//   usually much less: that search is depth-first and stops at x. Edges that keep contradicting
+//   the current order (nodes created in an order unrelated to the order they are used in) can make
+//   every insertion touch a large part of the graph: quadratic in total, the price of
+//   Pearce-Kelly's simplicity (graph_bench's "hidden" workloads measure it).
 //   has_edge(), remove_edge() and new_node() are O(1) (amortized for new_node()); remove_node(n)
-//   is O(degree of n). Adjacency sets are small arrays up to 16 entries and open-addressing hash
-//   tables beyond, so lookups stay O(1) for nodes with thousands of edges.
+//   is O(degree of n). Adjacency sets hold up to 4 entries inside the node, then use arrays up to
+//   16 entries and open-addressing hash tables beyond, so lookups stay O(1) for nodes with
+//   thousands of edges.
 //   find_path(x, y) is a breadth-first search over the nodes between x and y in the topological
 //   order: linear in that part of the graph at worst.
-//   Memory is about 48 bytes per node slot plus 8 bytes per edge (each edge is stored at both
-//   ends) plus hash-table slack. Removing a node frees its edges at once; its slot is reused by a
-//   later new_node(), so the slot table is sized by the peak number of live nodes and is not
-//   returned to the allocator.
+//   Memory is 64 bytes per node slot, which holds up to 4 successors and 4 predecessors; beyond
+//   that, 4 bytes per edge at each end, plus hash-table slack. Removing a node frees its edges at
+//   once; its slot is reused by a later new_node(), so the slot table is sized by the peak number
+//   of live nodes and is not returned to the allocator.
 #ifndef LOCKGRAPH_DETECTOR_CYCLE_DETECTOR_HPP
 #define LOCKGRAPH_DETECTOR_CYCLE_DETECTOR_HPP
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <utility>
 #include <vector>
 
 namespace lockgraph::detail {
@@ -52,12 +54,12 @@ class cycle_detector {
   cycle_detector& operator=(const cycle_detector&) = delete;
 
   // Adds a node without edges and returns its id. Reuses the slot of a removed node when one is
-  // free, under a new generation. Throws std::length_error past 2^32 - 1 simultaneously live
-  // nodes and std::bad_alloc if memory runs out.
+  // free, under a new generation. Throws std::length_error when all 2^32 - 1 slots are taken and
+  // std::bad_alloc if memory runs out.
   node_id new_node();
 
-  // Removes n and every edge into or out of it. n, and every id equal to it, is invalid from now
-  // on. No-op if n is invalid.
+  // Removes n and every edge into or out of it. n stays invalid from then on, even once its slot
+  // is reused. No-op if n is invalid.
   void remove_node(node_id n);
 
   // True iff n names a node currently in the graph: false for 0, for removed nodes, and for ids of
@@ -105,72 +107,73 @@ class cycle_detector {
   bool test_only_check_invariants() const;
 
  private:
-  // A set of slot indices. While it has at most kMaxLinear entries it is an unsorted array searched
-  // linearly: a scan of up to 64 bytes beats hashing and keeps the common few-edge node at one
-  // small allocation. Past that it becomes an open-addressing hash table with linear probing, so
-  // membership tests stay O(1) for nodes with thousands of edges.
+  // A set of slot indices, sized for the common node with a handful of edges. Up to kInline
+  // entries live inside the set itself, so the node's cache line holds them; up to kMaxLinear in an
+  // unsorted heap array searched linearly (a 64-byte scan beats hashing); past that, in an
+  // open-addressing hash table with linear probing, so that membership tests stay O(1) for nodes
+  // with thousands of edges.
   class slot_set {
    public:
     class const_iterator;
 
     slot_set() = default;
-    // Moved-from sets are empty: node storage is a std::vector, which moves nodes as it grows.
-    slot_set(slot_set&& other) noexcept
-        : data_(std::move(other.data_)),
-          size_(std::exchange(other.size_, 0)),
-          capacity_(std::exchange(other.capacity_, 0)) {}
-    slot_set& operator=(slot_set&& other) noexcept {
-      data_ = std::move(other.data_);
-      size_ = std::exchange(other.size_, 0);
-      capacity_ = std::exchange(other.capacity_, 0);
-      return *this;
-    }
+    // std::vector<node> moves nodes as it grows; nothing else moves or copies a set.
+    slot_set(slot_set&& other) noexcept;
+    slot_set(const slot_set&) = delete;
+    slot_set& operator=(const slot_set&) = delete;
+    ~slot_set() { clear(); }
 
     bool contains(std::uint32_t v) const noexcept;
     // Makes room for one more entry, so that the next insert() cannot fail. Throws std::bad_alloc.
     void reserve_one();
     void insert(std::uint32_t v) noexcept;  // v must be absent and reserve_one() called
     bool erase(std::uint32_t v) noexcept;   // false if v was absent
-    void clear() noexcept;                  // also frees the storage
+    void clear() noexcept;                  // also frees the heap storage
     std::uint32_t size() const noexcept { return size_; }
-    std::size_t heap_bytes() const noexcept { return std::size_t{capacity_} * sizeof(std::uint32_t); }
+    std::size_t heap_bytes() const noexcept {
+      return on_heap() ? std::size_t{capacity_} * sizeof(std::uint32_t) : 0;
+    }
     const_iterator begin() const noexcept;
     const_iterator end() const noexcept;
 
    private:
+    static constexpr std::uint32_t kInline = 4;
     static constexpr std::uint32_t kMaxLinear = 16;
-    static constexpr std::uint32_t kMinCapacity = 4;
     // Slot indices stop at 2^32 - 2, so all-ones never names a slot.
     static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
 
+    bool on_heap() const noexcept { return capacity_ > kInline; }
     bool hashed() const noexcept { return capacity_ > kMaxLinear; }
+    std::uint32_t* data() noexcept { return on_heap() ? heap_ : inline_; }
+    const std::uint32_t* data() const noexcept { return on_heap() ? heap_ : inline_; }
     // The end of the scanned range: the array's size, or the whole hash table.
-    const std::uint32_t* scan_end() const noexcept { return data_.get() + (hashed() ? capacity_ : size_); }
+    const std::uint32_t* scan_end() const noexcept { return data() + (hashed() ? capacity_ : size_); }
     std::uint32_t home(std::uint32_t v) const noexcept;
     // Index of v's entry in the hash table, or of the empty entry where it would go.
     std::uint32_t probe(std::uint32_t v) const noexcept;
-    // Moves the entries to fresh storage of new_capacity entries. Returns false, changing nothing,
-    // if that storage cannot be allocated.
+    // Moves the entries to storage for new_capacity entries (kInline: inline; else a power of two).
+    // Returns false, changing nothing, if that storage cannot be allocated.
     bool rebuild(std::uint32_t new_capacity) noexcept;
 
-    std::unique_ptr<std::uint32_t[]> data_;
+    union {
+      std::uint32_t inline_[kInline];  // while capacity_ == kInline
+      std::uint32_t* heap_;            // while capacity_ > kInline
+    };
     std::uint32_t size_ = 0;
-    std::uint32_t capacity_ = 0;
+    std::uint32_t capacity_ = kInline;
   };
 
-  // Read once for each node a search visits.
-  struct node {
-    slot_set out;  // successors
-    slot_set in;   // predecessors
+  // Everything about a node in one cache line: the fast path of insert_edge() reads two lines, and
+  // a search one per node it looks at.
+  struct alignas(64) node {
+    slot_set out;                    // successors
+    slot_set in;                     // predecessors
+    std::uint32_t ord = 0;           // position in the topological order: the paper's ord(n)
+    mutable std::uint32_t mark = 0;  // epoch_ of the last search that reached the node
     std::uint32_t generation = 0;
     bool live = false;
   };
-
-  // Read for each edge a search looks at, so kept apart from node: eight to a cache line.
-  struct order_entry {
-    std::uint32_t ord;          // position in the topological order: the paper's ord(n)
-    mutable std::uint32_t mark;  // epoch_ of the last search that reached the node
-  };
+  static_assert(sizeof(node) == 64);
 
   static constexpr std::uint32_t slot_of(node_id n) noexcept { return static_cast<std::uint32_t>(n) - 1; }
   node_id id_of(std::uint32_t slot) const noexcept {
@@ -187,7 +190,6 @@ class cycle_detector {
   void release_large_scratch() noexcept;
 
   std::vector<node> nodes_;
-  std::vector<order_entry> order_;  // by slot, like nodes_
   std::vector<std::uint32_t> free_slots_;
   std::size_t live_count_ = 0;
   std::size_t edge_count_ = 0;
@@ -197,6 +199,7 @@ class cycle_detector {
   // Scratch for insert_edge(), kept between calls so the common small search does not allocate.
   // delta_f_/delta_b_ hold (ord << 32 | slot) keys so that sorting them sorts by position; merged_
   // is the pool of positions, and the radix sort's buffer before that.
+  std::vector<std::uint32_t> stack_;
   std::vector<std::uint64_t> delta_f_;
   std::vector<std::uint64_t> delta_b_;
   std::vector<std::uint64_t> merged_;
@@ -204,7 +207,9 @@ class cycle_detector {
 
 class cycle_detector::slot_set::const_iterator {
  public:
-  const_iterator(const std::uint32_t* p, const std::uint32_t* end) noexcept : p_(p), end_(end) { skip_empty(); }
+  const_iterator(const std::uint32_t* p, const std::uint32_t* end) noexcept : p_(p), end_(end) {
+    skip_empty();
+  }
 
   std::uint32_t operator*() const noexcept { return *p_; }
   const_iterator& operator++() noexcept {
@@ -225,7 +230,7 @@ class cycle_detector::slot_set::const_iterator {
 };
 
 inline cycle_detector::slot_set::const_iterator cycle_detector::slot_set::begin() const noexcept {
-  return const_iterator(data_.get(), scan_end());
+  return const_iterator(data(), scan_end());
 }
 
 inline cycle_detector::slot_set::const_iterator cycle_detector::slot_set::end() const noexcept {
