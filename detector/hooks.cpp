@@ -58,9 +58,10 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   for (std::uint32_t i = from; i < d; ++i) {
     held_entry* e = held_at(t, i);
     std::uint64_t node = e->node.load(std::memory_order_relaxed);
-    if (node == 0) {
+    const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+    if (node == 0 && m != &destroyed_lock) {
       // The lock is alive: this thread holds it.
-      node = graph.node_of(*const_cast<lock_meta*>(e->lock.load(std::memory_order_relaxed)));
+      node = graph.node_of(*const_cast<lock_meta*>(m));
       e->node.store(node, std::memory_order_relaxed);
     }
     prev = chain_step(prev, i, node, e->mode.load(std::memory_order_relaxed));
@@ -162,31 +163,30 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   const std::uint64_t node = r.graph.node_of(m);
   rechain(t, 0, r.graph);
   if (!recursive_read) {
+    // An edge from every held lock, not only from the top of the stack: lockdep relies on
+    // transitivity (a -> b -> c implies a -> c), but here locks die and take their edges with them,
+    // and a destroyed b must not hide a -> c. New chains are rare, so the extra lookups are too.
     stack_trace stack;
     bool captured = false;
-    // The edge from the top entry is enough when it was a blocking exclusive acquisition: every lock
-    // below reaches it through edges recorded back then. A try-acquired or shared entry has no such
-    // incoming dependency, so continue below it.
     for (std::uint32_t i = d; i-- > 0;) {
       const held_entry* e = held_at(t, i);
+      if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
       const std::uint8_t held_mode = e->mode.load(std::memory_order_relaxed);
       const edge_key k{e->node.load(std::memory_order_relaxed), node, (held_mode & mode_shared) != 0,
                        (mode & mode_shared) != 0};
-      if (k.from != node && !r.graph.known(k)) {
-        if (!captured) {
-          stack = capture_stack(r.opts.stack_depth);
-          captured = true;
-        }
-        report cycle;
-        std::string key;
-        if (r.graph.add(k, (held_mode & mode_try) != 0, describe(*slot_of(t)), stack, &cycle, &key)) {
-          cycle.thread = describe(*slot_of(t));
-          cycle.held = held_locks(t);
-          cycle.stack = stack;
-          r.sink.raise(std::move(cycle), key);
-        }
+      if (k.from == node || k.from == 0 || r.graph.known(k)) continue;
+      if (!captured) {
+        stack = capture_stack(r.opts.stack_depth);
+        captured = true;
       }
-      if ((held_mode & (mode_shared | mode_try)) == 0) break;
+      report cycle;
+      std::string key;
+      if (r.graph.add(k, (held_mode & mode_try) != 0, describe(*slot_of(t)), stack, &cycle, &key)) {
+        cycle.thread = describe(*slot_of(t));
+        cycle.held = held_locks(t);
+        cycle.stack = stack;
+        r.sink.raise(std::move(cycle), key);
+      }
     }
   }
   const std::uint64_t top = held_at(t, d - 1)->chain;
@@ -270,6 +270,18 @@ void on_destroy(lock_meta& m, bool held) noexcept {
     for (std::uint8_t shared : {std::uint8_t{0}, std::uint8_t{mode_shared}}) {
       for (long i; (i = find_entry(t, m, shared)) >= 0;) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
     }
+    // Another holder's stack cannot be edited from here; its entry becomes a tombstone that nothing
+    // dereferences, matches or reports (the program's later unlock of the dead lock is its own bug).
+    for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+      if (&s->rec == t || !s->extra.in_use.load(std::memory_order_acquire)) continue;
+      const std::uint32_t d = s->rec.depth.load(std::memory_order_acquire);
+      for (std::uint32_t i = 0; i < d; ++i) {
+        held_entry* e = held_at(&s->rec, i);
+        if (e == nullptr) break;
+        const lock_meta* expected = &m;
+        e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel);
+      }
+    }
   }
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
   if (node != 0) r->graph.remove(node);
@@ -303,7 +315,12 @@ void cv_end_wait(lock_meta& /*cv*/, lock_meta& mu) noexcept {
   x.waits_on.store(nullptr, std::memory_order_relaxed);
   x.wait_mutex.store(nullptr, std::memory_order_relaxed);
   x.wait_seq.fetch_add(1, std::memory_order_release);
-  if (popped) after_lock(mu, mode_exclusive);
+  if (!popped) return;
+  // The wait took the mutex back inside std::condition_variable, while this thread held whatever it
+  // held: that is an acquisition like any other, with edges from those locks (recorded after the
+  // fact: the native wait gives no earlier moment).
+  before_lock(mu, mode_exclusive);
+  after_lock(mu, mode_exclusive);
 }
 
 }  // namespace lockgraph::detail

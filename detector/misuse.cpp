@@ -37,6 +37,7 @@ std::vector<held_lock> held_locks(thread_record* t) {
     const held_entry* e = held_at(t, i);
     if (e == nullptr) break;
     const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+    if (m == &destroyed_lock) continue;  // reported when it was destroyed
     const std::uint8_t mode = e->mode.load(std::memory_order_relaxed);
     held_lock h;
     h.lock = label_of(*m);
@@ -121,11 +122,14 @@ void forget_orphan(const lock_meta* m) {
 void report_unreleased_at_thread_exit(runtime& r, thread_slot* self) {
   const thread_ref me = describe(*self);
   std::vector<held_lock> holds = held_locks(&self->rec);
+  if (holds.empty()) return;  // only tombstones of locks destroyed elsewhere
   {
     std::lock_guard<std::mutex> g(g_orphans_mu);
+    std::size_t next = 0;
     const std::uint32_t d = self->rec.depth.load(std::memory_order_relaxed);
-    for (std::uint32_t i = 0; i < d && i < holds.size(); ++i) {
-      g_orphans->push_back({held_at(&self->rec, i)->lock.load(std::memory_order_relaxed), holds[i], me});
+    for (std::uint32_t i = 0; i < d && next < holds.size(); ++i) {
+      const lock_meta* m = held_at(&self->rec, i)->lock.load(std::memory_order_relaxed);
+      if (m != &destroyed_lock) g_orphans->push_back({m, holds[next++], me});
     }
   }
   raise_unreleased(r, me, std::move(holds), "when it exited", {});
@@ -151,14 +155,21 @@ void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta&
   const std::string by = holder == nullptr ? std::string("while locked")
                          : holder == self  ? std::string("when it was destroyed by the same thread")
                                            : "when " + thread_text(describe(*self)) + " destroyed it";
-  raise_unreleased(r, describe(holder != nullptr ? *holder : *self), {h}, by, capture_stack(r.opts.stack_depth));
+  std::string key;
+  report rep = unreleased_report(describe(holder != nullptr ? *holder : *self), {h}, by,
+                                 capture_stack(r.opts.stack_depth), &key);
+  // The destroyer raised it: `thread`, `held` and `stack` are its own; `threads` names the holder.
+  rep.thread = describe(*self);
+  rep.held = held_locks(&self->rec);
+  r.sink.raise(std::move(rep), key);
 }
 
 void report_locks_held_at_exit(runtime& r) {
   for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
     if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
     if (s->rec.depth.load(std::memory_order_acquire) == 0) continue;
-    raise_unreleased(r, describe(*s), held_locks(&s->rec), "at process exit", {});
+    std::vector<held_lock> holds = held_locks(&s->rec);
+    if (!holds.empty()) raise_unreleased(r, describe(*s), std::move(holds), "at process exit", {});
   }
 }
 

@@ -140,6 +140,7 @@ wait_for_view build_wait_for_view() {
       const held_entry* e = held_at(&s->rec, i);
       if (e == nullptr) break;
       const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+      if (m == &destroyed_lock) continue;
       const bool shared = (e->mode.load(std::memory_order_relaxed) & mode_shared) != 0;
       const std::size_t l = lock_node(m, label_ref::of(*m).str(), false);
       v.edges.push_back({l, t, shared ? "held by (shared)" : "held by", ""});
@@ -214,8 +215,10 @@ std::vector<report> quiescence_problems(runtime& r) {
   for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
     if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
     if (s->rec.depth.load(std::memory_order_acquire) == 0) continue;
+    std::vector<held_lock> holds = held_locks(&s->rec);
+    if (holds.empty()) continue;
     std::string key;
-    report rep = unreleased_report(describe(*s), held_locks(&s->rec), "at check_quiescent()", {}, &key);
+    report rep = unreleased_report(describe(*s), std::move(holds), "at check_quiescent()", {}, &key);
     found.emplace_back(std::move(rep), std::move(key));
   }
   for (const orphan& o : orphans()) {

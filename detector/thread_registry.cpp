@@ -17,6 +17,8 @@ std::atomic<std::uint64_t> g_next_number{1};
 
 }  // namespace
 
+lock_meta destroyed_lock{site{"<destroyed lock>", 0}, lock_type::mutex};
+
 held_entry* held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
   if (i < kInlineHeld) return &t->held[i];
   i -= kInlineHeld;

@@ -68,6 +68,10 @@ inline thread_slot* slot_of(thread_record* r) noexcept {
   return reinterpret_cast<thread_slot*>(reinterpret_cast<char*>(r) - offsetof(thread_slot, rec));
 }
 
+// The tombstone that replaces a lock in another thread's held stack when that lock is destroyed while
+// held there: never dereferenced for anything but this placeholder, never matched, never reported.
+extern lock_meta destroyed_lock;
+
 // Entry i of a thread's held stack (inline or in an overflow chunk). With `grow`, missing chunks are
 // appended (owner thread only); without, returns nullptr past the last chunk.
 held_entry* held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
