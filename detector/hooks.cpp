@@ -78,6 +78,8 @@ void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
     dst->lock.store(src->lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->node.store(src->node.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->mode.store(src->mode.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->site_pc.store(src->site_pc.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->site_ret.store(src->site_ret.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->chain = src->chain;
   }
   t->depth.store(d - 1, std::memory_order_release);
@@ -194,7 +196,8 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   t->chain_cache[key & (kChainCacheSize - 1)] = key;
 }
 
-void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
+void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                     const void* site_ret) noexcept {
   if (t->bypass != 0) return;
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   held_entry* e = held_at(t, d, /*grow=*/true);
@@ -203,6 +206,8 @@ void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept
   e->lock.store(&m, std::memory_order_relaxed);
   e->node.store(node, std::memory_order_relaxed);
   e->mode.store(mode, std::memory_order_relaxed);
+  e->site_pc.store(site_pc, std::memory_order_relaxed);
+  e->site_ret.store(site_ret, std::memory_order_relaxed);
   e->chain = chain_step(d == 0 ? 0 : held_at(t, d - 1)->chain, d, node, mode);
   t->depth.store(d + 1, std::memory_order_release);
 }
@@ -262,7 +267,6 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   thread_record* t = tl_record;
   if (t == nullptr) t = register_thread();
   if (t->bypass != 0 && t != &g_passthrough) return;
-  if (held) forget_orphan(&m);
   if (held && t->extra != nullptr) {
     bypass_scope bypass(t);
     report_destroyed_while_held(*r, slot_of(t), m);
@@ -283,6 +287,7 @@ void on_destroy(lock_meta& m, bool held) noexcept {
       }
     }
   }
+  if (held) forget_orphan(&m);
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
   if (node != 0) r->graph.remove(node);
 }

@@ -70,7 +70,7 @@ bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& t
   for (std::uint64_t src : sources) {
     if (src == 0) continue;
     if (cd_.insert_edge(src, target)) {
-      state_edges_.emplace(std::make_pair(src, target), info);
+      state_edges_[std::make_pair(src, target)].push_back(info);
       continue;
     }
     // Rejected: the order already has target ~> src. That path plus this edge is the cycle.
@@ -100,7 +100,7 @@ void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& p
     locks.push_back(nodes_.at(path[i]).lock);
     if (i + 1 < path.size()) {
       const auto it = state_edges_.find({path[i], path[i + 1]});
-      infos.push_back(it == state_edges_.end() ? nullptr : it->second.get());
+      infos.push_back(it == state_edges_.end() || it->second.empty() ? nullptr : it->second.front().get());
     }
   }
   infos.push_back(closing.get());
@@ -148,7 +148,9 @@ void lock_order_graph::erase_state_edges(cycle_detector::node_id n) {
   for (const auto& e : doomed) {
     const auto it = state_edges_.find(e);
     if (it == state_edges_.end()) continue;
-    if (edges_.erase(it->second->key) && !it->second->rejected) --accepted_edges_;
+    for (const auto& info : it->second) {
+      if (edges_.erase(info->key) && !info->rejected) --accepted_edges_;
+    }
     state_edges_.erase(it);
   }
 }
@@ -181,7 +183,7 @@ lock_order_snapshot lock_order_graph::snapshot() const {
     for (const auto& [id, info] : nodes_) {
       if (info.lock == id) s.nodes.push_back({id, info.label.str()});
     }
-    for (const auto& [pair, info] : state_edges_) infos.push_back(info);
+    for (const auto& [pair, list] : state_edges_) infos.insert(infos.end(), list.begin(), list.end());
     for (const auto& [id, info] : nodes_) {
       for (const edge_key& k : info.rejected) {
         if (k.from != id) continue;  // each rejected edge once, from its source
@@ -222,7 +224,7 @@ std::size_t lock_order_graph::memory_bytes() const {
   // Hash-node overheads are estimated (two pointers per node); the detector reports its own exactly.
   return cd_.memory_bytes() + nodes_.size() * (sizeof(node_info) + 2 * sizeof(void*) + sizeof(std::uint64_t)) +
          nodes_.bucket_count() * sizeof(void*) +
-         state_edges_.size() * (sizeof(std::pair<std::uint64_t, std::uint64_t>) + 4 * sizeof(void*)) +
+         state_edges_.size() * (sizeof(std::pair<std::uint64_t, std::uint64_t>) + 7 * sizeof(void*)) +
          state_edges_.bucket_count() * sizeof(void*) + edges_.size() * (sizeof(edge_info) + 6 * sizeof(void*));
 }
 

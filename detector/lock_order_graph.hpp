@@ -128,11 +128,17 @@ class lock_order_graph {
   mutable std::mutex mu_;  // guards everything below but edges_
   cycle_detector cd_;
   std::unordered_map<std::uint64_t, node_info> nodes_;
-  // State-graph edge (detector node ids) -> the lock-level edge it came from.
-  std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, std::shared_ptr<edge_info>, pair_hash> state_edges_;
+  // State-graph edge (detector node ids) -> the lock-level edges it stands for (first one first). Two
+  // lock-level edges can share one: a -> b taken with a held exclusive and with a held shared both
+  // leave a's N node.
+  std::unordered_map<std::pair<std::uint64_t, std::uint64_t>, std::vector<std::shared_ptr<edge_info>>, pair_hash>
+      state_edges_;
   std::size_t accepted_edges_ = 0;
   std::vector<edge_key> cycle_edges_;  // edges of reported cycles, for DOT; pruned with their nodes
-  tbb::concurrent_hash_map<edge_key, std::shared_ptr<edge_info>, key_hash> edges_;
+  // std::allocator: see labels.cpp (LeakSanitizer does not scan oneTBB's scalable allocator).
+  tbb::concurrent_hash_map<edge_key, std::shared_ptr<edge_info>, key_hash,
+                           std::allocator<std::pair<const edge_key, std::shared_ptr<edge_info>>>>
+      edges_;
 };
 
 }  // namespace lockgraph::detail

@@ -43,6 +43,13 @@ std::vector<held_lock> held_locks(thread_record* t) {
     h.lock = label_of(*m);
     h.shared = (mode & mode_shared) != 0;
     h.try_acquired = (mode & mode_try) != 0;
+    // The in-line address is exact, not a return address: +1 undoes the symbolizer's -1.
+    if (const void* pc = e->site_pc.load(std::memory_order_relaxed)) {
+      h.stack.frames.push_back(reinterpret_cast<std::uintptr_t>(pc) + 1);
+    }
+    if (const void* ret = e->site_ret.load(std::memory_order_relaxed)) {
+      h.stack.frames.push_back(reinterpret_cast<std::uintptr_t>(ret));
+    }
     out.push_back(std::move(h));
   }
   return out;
@@ -136,6 +143,11 @@ void report_unreleased_at_thread_exit(runtime& r, thread_slot* self) {
 }
 
 void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta& m) {
+  // Left held by a thread that exited: reported then, as that thread's problem; not a new one.
+  {
+    std::lock_guard<std::mutex> g(g_orphans_mu);
+    if (std::any_of(g_orphans->begin(), g_orphans->end(), [&](const orphan& o) { return o.lock == &m; })) return;
+  }
   // The holder: this thread, or another one found in the registry (its record outlives it).
   thread_slot* holder = nullptr;
   for (thread_slot* s = first_slot(); s != nullptr && holder == nullptr; s = s->next.load(std::memory_order_acquire)) {

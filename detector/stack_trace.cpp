@@ -77,7 +77,11 @@ std::vector<symbol> symbolize(std::uintptr_t addr) {
 }
 #endif
 
-bool is_lockgraph(const symbol& s) { return s.function.rfind("lockgraph::", 0) == 0; }
+// lockgraph's own frames, and the std::atomic internals inlined into its hooks.
+bool is_lockgraph(const symbol& s) {
+  return s.function.rfind("lockgraph::", 0) == 0 || s.function.rfind("std::__atomic_base", 0) == 0 ||
+         s.function.rfind("std::atomic<", 0) == 0 || s.file.find("include/lockgraph/") != std::string::npos;
+}
 
 // Every frame (inline levels expanded), innermost first, without lockgraph's own leading frames.
 template <class F>

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <new>
@@ -62,6 +63,8 @@ void release_slot(thread_slot* s) noexcept {
   {
     std::lock_guard<std::mutex> g(s->extra.name_mu);
     s->extra.name.clear();
+    s->extra.kernel_name.clear();
+    s->extra.kernel_name_read_ns = 0;
   }
   s->rec.depth.store(0, std::memory_order_release);
   s->rec.bypass = 0;
@@ -98,15 +101,20 @@ std::string kernel_thread_name(pid_t tid) {
 thread_ref describe(const thread_slot& s) {
   thread_ref r;
   r.id = s.extra.number;
-  {
-    std::lock_guard<std::mutex> g(s.extra.name_mu);
-    r.name = s.extra.name;
-  }
+  std::lock_guard<std::mutex> g(s.extra.name_mu);
+  r.name = s.extra.name;
   if (r.name.empty() && s.extra.os_tid != 0) {
-    // A thread inherits the process name; only a name someone set tells the reader anything.
-    static const std::string process_name = kernel_thread_name(static_cast<pid_t>(::getpid()));
-    std::string kernel = kernel_thread_name(s.extra.os_tid);
-    if (kernel != process_name) r.name = std::move(kernel);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    if (s.extra.kernel_name_read_ns == 0 || now - s.extra.kernel_name_read_ns > 100'000'000) {
+      // A thread inherits the process name; only a name someone set tells the reader anything.
+      static const std::string process_name = kernel_thread_name(static_cast<pid_t>(::getpid()));
+      std::string kernel = kernel_thread_name(s.extra.os_tid);
+      s.extra.kernel_name = kernel != process_name ? std::move(kernel) : std::string();
+      s.extra.kernel_name_read_ns = now;
+    }
+    r.name = s.extra.kernel_name;
   }
   if (r.name.empty() && r.id == 0) r.name = "main";
   return r;

@@ -35,7 +35,11 @@ struct thread_extra {
   std::uint64_t number = 0;  // lockgraph's thread number: 0 = main thread, then 1, 2, ...
   pid_t os_tid = 0;
   mutable std::mutex name_mu;
-  std::string name;  // set_thread_name(); empty = ask pthread_getname_np at report time
+  std::string name;  // set_thread_name(); empty = use the kernel's thread name
+  // The kernel's name (/proc/self/task/<tid>/comm), re-read at most every 100 ms: new edges describe
+  // their thread, and reading /proc each time would cost microseconds per edge.
+  mutable std::string kernel_name;
+  mutable std::int64_t kernel_name_read_ns = 0;
 
   // ---- wait state: written by the owner, read by any thread ----
   // wait_seq is odd while the thread is blocked in a lockgraph primitive and changes on every wait, so
