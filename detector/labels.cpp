@@ -2,8 +2,8 @@
 #include "labels.hpp"
 
 // GCC 12 warns (-Warray-bounds) inside oneTBB's split-ordered list, whose dummy head node it mistakes
-// for an out-of-bounds array when the allocator is std::allocator; the code is fine (GCC bug 106247
-// family). Silenced for this file only.
+// for an out-of-bounds array when the allocator is std::allocator; the code is fine. Silenced for this
+// file only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
