@@ -74,7 +74,21 @@ struct held_entry {
   std::atomic<std::uint64_t> node;  // lock's graph node at push time, or 0
   std::uint64_t chain;              // hash of the held sequence up to here; 0 = not computed (owner only)
   std::atomic<std::uint8_t> mode;
+  // Where it was acquired: a code address inside the acquiring code and the return address of the
+  // function it was inlined into; symbolized (with inline frames) only when a report needs them.
+  std::atomic<const void*> site_pc;
+  std::atomic<const void*> site_ret;
 };
+
+// A code address inside the caller after inlining: with lock() inlined into the user's function it
+// points into that function; otherwise __builtin_return_address(0) of lock() does. Both are taken.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LOCKGRAPH_HERE(out) __asm__("leaq 0(%%rip), %0" : "=r"(out))
+#elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#define LOCKGRAPH_HERE(out) __asm__("adr %0, ." : "=r"(out))
+#else
+#define LOCKGRAPH_HERE(out) ((out) = nullptr)
+#endif
 
 inline constexpr std::uint32_t kInlineHeld = 48;      // deeper nesting spills to detector-owned chunks
 inline constexpr std::uint32_t kChainCacheSize = 512;  // validated chains per thread (direct-mapped)
@@ -116,7 +130,8 @@ LOCKGRAPH_ALWAYS_INLINE std::uint64_t chain_step(std::uint64_t below, std::uint3
 // ---- out-of-line entry points (detector/hooks.cpp) ------------------------------------------------
 LOCKGRAPH_COLD thread_record* register_thread() noexcept;
 LOCKGRAPH_COLD void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
-LOCKGRAPH_COLD void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
+LOCKGRAPH_COLD void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                                    const void* site_ret) noexcept;
 // Returns false when the calling thread does not hold `m` in that mode (a bad_unlock was reported):
 // the caller must then leave the underlying lock alone.
 LOCKGRAPH_COLD bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
@@ -155,14 +170,20 @@ LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcep
   if (LOCKGRAPH_PREDICT_FALSE(t == nullptr)) t = register_thread();
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   if (LOCKGRAPH_PREDICT_FALSE((d >= kInlineHeld) | (t->bypass != 0))) {
-    after_lock_slow(t, m, mode);
+    const void* here;
+    LOCKGRAPH_HERE(here);
+    after_lock_slow(t, m, mode, here, __builtin_return_address(0));
     return;
   }
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  const void* here;
+  LOCKGRAPH_HERE(here);
   held_entry& e = t->held[d];
   e.lock.store(&m, std::memory_order_relaxed);
   e.node.store(node, std::memory_order_relaxed);
   e.mode.store(mode, std::memory_order_relaxed);
+  e.site_pc.store(here, std::memory_order_relaxed);
+  e.site_ret.store(__builtin_return_address(0), std::memory_order_relaxed);
   e.chain = chain_step(d == 0 ? 0 : t->held[d - 1].chain, d, node, mode);
   t->depth.store(d + 1, std::memory_order_release);
 }
