@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# scripts/test.sh: installs what is missing, builds lockgraph and runs the whole test suite: the
+# normal build, the packaging checks, and the suite again under ThreadSanitizer and under
+# AddressSanitizer+UBSan. This is what CI runs (.ci/run).
+#
+#   scripts/test.sh                  # everything (about 35 min on 2 cores, most of it the sanitizer builds)
+#   scripts/test.sh --quick          # only the first build (build/) and its tests
+#   scripts/test.sh --no-sanitizers  # everything but the sanitizer builds
+#
+# Stages, each printed in the summary at the end:
+#   deps               scripts/install-deps.sh
+#   build, test        build/ (RelWithDebInfo, -DLOCKGRAPH_WERROR=ON), ctest
+#   consumer-install   cmake --install build into a fresh prefix; tests/consumer (C++17, -fno-exceptions
+#                      -fno-rtti) finds it with find_package(lockgraph CONFIG REQUIRED) and must see
+#                      exactly one report
+#   consumer-disabled  tests/consumer with add_subdirectory(<repo>) and -DLOCKGRAPH_DISABLE=ON: must see none
+#   tsan-build, tsan-test    build-tsan/ (-DLOCKGRAPH_SANITIZE=thread), ctest
+#   asan-build, asan-test    build-asan/ (-DLOCKGRAPH_SANITIZE=address: ASan + UBSan), ctest
+# A failed stage does not stop the stages that do not depend on it, so one run shows every failure.
+#
+# Environment:
+#   LOCKGRAPH_JOBS         parallel compile and test jobs (default: the number of cores)
+#   LOCKGRAPH_BUILD_DIR    the first build's directory (default: build); the others are named after it
+#                          (<dir>-tsan, <dir>-asan), so a second checkout or a second user can keep theirs apart
+# Exit status: 0 when every stage that ran passed, 1 otherwise, 2 on a usage error.
+# shellcheck disable=SC2317  # the stage functions are called through run_stage
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+
+quick=0
+sanitizers=1
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=1 ;;
+    --no-sanitizers) sanitizers=0 ;;
+    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (accepted: --quick, --no-sanitizers)" >&2; exit 2 ;;
+  esac
+done
+
+jobs=${LOCKGRAPH_JOBS:-$(nproc 2>/dev/null || echo 2)}
+build=${LOCKGRAPH_BUILD_DIR:-build}
+[[ $build == /* ]] || build=$root/$build
+build_tsan=$build-tsan
+build_asan=$build-asan
+export CTEST_PARALLEL_LEVEL=$jobs
+export CMAKE_BUILD_PARALLEL_LEVEL=$jobs
+# The tests set up their own LOCKGRAPH_OPTIONS where they need any; an inherited value would change them.
+unset LOCKGRAPH_OPTIONS
+
+# ---- stage bookkeeping ----------------------------------------------------------------------------------
+stage_names=()
+stage_results=()
+tests_passed=0
+tests_failed=0
+failed=0
+
+banner() { printf '\n==== test.sh: %s ====\n' "$*"; }
+
+# run_stage NAME COMMAND...: runs COMMAND, records ok/FAILED with its duration.
+run_stage() {
+  local name=$1
+  shift
+  banner "$name"
+  local start=$SECONDS
+  if "$@"; then
+    stage_names+=("$name")
+    stage_results+=("ok      $((SECONDS - start))s")
+    return 0
+  fi
+  stage_names+=("$name")
+  stage_results+=("FAILED  $((SECONDS - start))s")
+  failed=1
+  return 1
+}
+
+skip_stage() {
+  stage_names+=("$1")
+  stage_results+=("skipped ($2)")
+}
+
+# build_tree DIR TARGET CMAKE_ARGS...: (re)configures DIR with Ninja and builds TARGET ("" = all).
+build_tree() {
+  local dir=$1 target=$2
+  shift 2
+  cmake -S "$root" -B "$dir" -G Ninja "$@" && cmake --build "$dir" ${target:+--target "$target"} -j"$jobs"
+}
+
+# run_ctest DIR: ctest with its output teed to DIR/ctest.log, adding its counts to the totals.
+run_ctest() {
+  local dir=$1 log=$1/ctest.log
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  # "100% tests passed, 0 tests failed out of 57"
+  local line total failed_here
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  if [[ -n $line ]]; then
+    failed_here=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    tests_passed=$((tests_passed + total - failed_here))
+    tests_failed=$((tests_failed + failed_here))
+  elif grep -q 'No tests were found' "$log"; then
+    echo "test.sh: ctest in $dir found no tests" >&2
+    return 1
+  fi
+  return "$status"
+}
+
+# consumer NAME EXPECTED CMAKE_ARGS...: configures, builds and runs tests/consumer in $build/_consumer/NAME.
+consumer() {
+  local name=$1 expected=$2
+  shift 2
+  local dir=$build/_consumer/$name
+  rm -rf "$dir"
+  cmake -S "$root/tests/consumer" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+    cmake --build "$dir" &&
+    "$dir/consumer" --expect-reports="$expected"
+  local status=$?
+  if ((status == 0)); then
+    tests_passed=$((tests_passed + 1))
+  else
+    tests_failed=$((tests_failed + 1))
+  fi
+  return "$status"
+}
+
+consumer_install() {
+  local prefix=$build/_consumer/prefix
+  rm -rf "$prefix"
+  cmake --install "$build" --prefix "$prefix" >/dev/null &&
+    consumer find-package 1 -DCMAKE_PREFIX_PATH="$prefix"
+}
+
+consumer_disabled() {
+  consumer add-subdirectory-disabled 0 -DLOCKGRAPH_CONSUMER_SOURCE_DIR="$root" -DLOCKGRAPH_DISABLE=ON
+}
+
+# ---- stages ---------------------------------------------------------------------------------------------
+total_start=$SECONDS
+
+run_stage deps "$root/scripts/install-deps.sh" || {
+  echo "test.sh: cannot continue without the dependencies" >&2
+  printf '\ntest.sh: deps FAILED\n'
+  exit 1
+}
+
+if run_stage build build_tree "$build" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCKGRAPH_WERROR=ON; then
+  run_stage test run_ctest "$build"
+  if ((!quick)); then
+    run_stage consumer-install consumer_install
+  fi
+else
+  skip_stage test "build failed"
+  ((quick)) || skip_stage consumer-install "build failed"
+fi
+
+if ((!quick)); then
+  run_stage consumer-disabled consumer_disabled
+fi
+
+if ((!quick && sanitizers)); then
+  # Only the test binary and the programs it runs (its dependencies) are built here.
+  sanitizer_common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCKGRAPH_BUILD_BENCHMARKS=OFF -DLOCKGRAPH_BUILD_EXAMPLES=OFF)
+
+  # TSan's own deadlock detector is off: the tests create inversions on purpose. tests/CMakeLists.txt
+  # sets the same per test; this covers test discovery and anything else ctest starts.
+  export TSAN_OPTIONS="detect_deadlocks=0:halt_on_error=1:second_deadlock_stack=1"
+  if run_stage tsan-build build_tree "$build_tsan" lockgraph_tests "${sanitizer_common[@]}" -DLOCKGRAPH_SANITIZE=thread; then
+    run_stage tsan-test run_ctest "$build_tsan"
+  else
+    skip_stage tsan-test "tsan-build failed"
+  fi
+  unset TSAN_OPTIONS
+
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  if run_stage asan-build build_tree "$build_asan" lockgraph_tests "${sanitizer_common[@]}" -DLOCKGRAPH_SANITIZE=address; then
+    run_stage asan-test run_ctest "$build_asan"
+  else
+    skip_stage asan-test "asan-build failed"
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# ---- summary --------------------------------------------------------------------------------------------
+printf '\n==== test.sh: summary (%ds) ====\n' $((SECONDS - total_start))
+for i in "${!stage_names[@]}"; do
+  printf 'test.sh: %-18s %s\n' "${stage_names[$i]}" "${stage_results[$i]}"
+done
+((quick)) && echo "test.sh: --quick: packaging checks and sanitizer builds not run"
+((!quick && !sanitizers)) && echo "test.sh: --no-sanitizers: sanitizer builds not run"
+# One closing line with the totals over every ctest run and packaging check.
+echo "tests: $tests_passed passed, $tests_failed failed"
+exit "$failed"
