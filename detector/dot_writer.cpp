@@ -5,6 +5,8 @@
 // "held by", and whatever forms the problem (the cycle, the self-wait) is red with penwidth=2.
 #include "dot_writer.hpp"
 
+#include "stack_trace.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -186,7 +188,11 @@ void add_lock_order_inversion(const report& r, dot_builder& dot, node_table& nod
     // Separate statements: the order in which nodes get declared must not depend on the compiler.
     const std::string from_id = nodes.lock(e.from);
     const std::string to_id = nodes.lock(e.to);
-    const std::string label = thread_label(e.thread) + (e.to_shared ? "\nshared" : "\nexclusive");
+    std::string label = thread_label(e.thread) + (e.to_shared ? "\nshared" : "\nexclusive");
+    // Where the edge was first seen, so the diagram alone points at the code.
+    if (const std::string site = e.stack.empty() ? std::string() : detail::innermost_site(e.stack); !site.empty()) {
+      label += "\n" + site;
+    }
     dot.add_edge(from_id, to_id, label, kCycleEdge);
   }
 }
