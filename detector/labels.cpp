@@ -1,35 +1,58 @@
-// labels.cpp: interning (oneTBB concurrent_unordered_set: lock-free lookups, stable elements).
+// labels.cpp: interning of lock names, and label formatting.
 #include "labels.hpp"
 
-// GCC 12 warns (-Warray-bounds) inside oneTBB's split-ordered list, whose dummy head node it mistakes
-// for an out-of-bounds array when the allocator is std::allocator; the code is fine. Silenced for this
-// file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Warray-bounds"
-#endif
-#include <oneapi/tbb/concurrent_unordered_set.h>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <new>
 
 namespace lockgraph::detail {
 namespace {
 
-// std::allocator, not oneTBB's scalable allocator: LeakSanitizer does not scan tbbmalloc's memory and
-// would call every interned name a leak in a user's ASan build.
-using name_set = tbb::concurrent_unordered_set<std::string, std::hash<std::string>, std::equal_to<std::string>,
-                                               std::allocator<std::string>>;
+// A lock-free, insert-only intern table: a fixed array of buckets, each a singly linked list that only
+// ever grows at its head by compare-and-swap. Lookups take no lock and write nothing; nodes are never
+// freed (names live as long as the process), so a reader can never see freed memory. Plain operator
+// new keeps every node visible to LeakSanitizer (a oneTBB container here stored offset pointers that
+// LeakSanitizer reported as leaks in users' ASan builds).
+struct name_node {
+  const name_node* next;
+  std::size_t size;
+  char text[1];  // size + 1 bytes allocated, NUL-terminated
+};
 
-name_set& names() {
-  static auto* set = new name_set();  // never destroyed: locks may be named during static destruction
-  return *set;
+constexpr std::size_t kBuckets = 4096;
+std::atomic<const name_node*> g_buckets[kBuckets];
+
+const name_node* find_in(const name_node* n, std::string_view name) {
+  for (; n != nullptr; n = n->next) {
+    if (n->size == name.size() && std::memcmp(n->text, name.data(), name.size()) == 0) return n;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 const char* intern_name(std::string_view name) noexcept {
-  auto& set = names();
-  std::string key(name);
-  auto it = set.find(key);
-  if (it == set.end()) it = set.insert(std::move(key)).first;
-  return it->c_str();
+  std::atomic<const name_node*>& bucket = g_buckets[std::hash<std::string_view>{}(name) % kBuckets];
+  const name_node* head = bucket.load(std::memory_order_acquire);
+  if (const name_node* hit = find_in(head, name)) return hit->text;
+  void* raw = ::operator new(offsetof(name_node, text) + name.size() + 1, std::nothrow);
+  if (raw == nullptr) return "<out of memory>";
+  auto* node = static_cast<name_node*>(raw);
+  node->size = name.size();
+  std::memcpy(node->text, name.data(), name.size());
+  node->text[name.size()] = '\0';
+  for (;;) {
+    node->next = head;
+    if (bucket.compare_exchange_weak(head, node, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return node->text;
+    }
+    // Someone pushed meanwhile: maybe this very name.
+    if (const name_node* hit = find_in(head, name)) {
+      ::operator delete(raw);
+      return hit->text;
+    }
+  }
 }
 
 std::string label_ref::str() const {

@@ -21,8 +21,8 @@ struct label_ref {
   std::string str() const;
 };
 
-// A stable copy of `name`, shared by every lock with the same name; never freed. Thread-safe, lock-free
-// for names already seen.
+// A stable copy of `name`, shared by every lock with the same name; never freed (memory grows with the
+// number of distinct names ever used). Thread-safe and lock-free; allocates only for a new name.
 const char* intern_name(std::string_view name) noexcept;
 
 }  // namespace lockgraph::detail
