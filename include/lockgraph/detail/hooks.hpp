@@ -168,8 +168,9 @@ LOCKGRAPH_ALWAYS_INLINE void before_lock(lock_meta& m, std::uint8_t mode) noexce
 LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcept {
   thread_record* t = tl_record;
   if (LOCKGRAPH_PREDICT_FALSE(t == nullptr)) t = register_thread();
+  if (LOCKGRAPH_PREDICT_FALSE(t->bypass != 0)) return;  // checking off, or inside the detector
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  if (LOCKGRAPH_PREDICT_FALSE((d >= kInlineHeld) | (t->bypass != 0))) {
+  if (LOCKGRAPH_PREDICT_FALSE(d >= kInlineHeld)) {
     const void* here;
     LOCKGRAPH_HERE(here);
     after_lock_slow(t, m, mode, here, __builtin_return_address(0));
@@ -192,9 +193,10 @@ LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcep
 LOCKGRAPH_ALWAYS_INLINE bool before_unlock(lock_meta& m, std::uint8_t shared) noexcept {
   thread_record* t = tl_record;
   if (LOCKGRAPH_PREDICT_TRUE(t != nullptr)) {
+    if (LOCKGRAPH_PREDICT_FALSE(t->bypass != 0)) return true;
     const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
     // d - 1 wraps for d == 0 and so takes the slow path.
-    if (LOCKGRAPH_PREDICT_TRUE(d - 1 < kInlineHeld && t->bypass == 0)) {
+    if (LOCKGRAPH_PREDICT_TRUE(d - 1 < kInlineHeld)) {
       const held_entry& e = t->held[d - 1];
       if (LOCKGRAPH_PREDICT_TRUE(e.lock.load(std::memory_order_relaxed) == &m &&
                                  (e.mode.load(std::memory_order_relaxed) & mode_shared) == shared)) {
