@@ -5,6 +5,7 @@
 // "held by", and whatever forms the problem (the cycle, the self-wait) is red with penwidth=2.
 #include "dot_writer.hpp"
 
+#include "labels.hpp"
 #include "stack_trace.hpp"
 
 #include <algorithm>
@@ -118,15 +119,10 @@ std::string dot_builder::finish() && {
 namespace {
 
 using detail::dot_builder;
+using detail::thread_label;
 
 constexpr std::string_view kCycleEdge = "color=red, penwidth=2";
 constexpr std::string_view kLockNode = "shape=box";
-
-std::string thread_label(const thread_ref& t) {
-  std::string label = "T" + std::to_string(t.id);
-  if (!t.name.empty()) label += " (" + t.name + ")";
-  return label;
-}
 
 std::string held_by_label(bool shared) { return shared ? "held by (shared)" : "held by"; }
 std::string waits_for_label(bool shared) { return shared ? "waits for (shared)" : "waits for"; }

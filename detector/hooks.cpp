@@ -46,11 +46,6 @@ struct exit_guard {
 };
 thread_local exit_guard t_exit_guard;
 
-std::int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Recomputes the chain hashes of entries [from, depth), giving every entry a graph node on the way.
 void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
@@ -242,7 +237,7 @@ void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void*
   x.waits_on.store(&m, std::memory_order_relaxed);
   x.wait_mode.store(mode, std::memory_order_relaxed);
   x.wait_type.store(wait_kind::lock, std::memory_order_relaxed);
-  x.wait_since_ns.store(now_ns(), std::memory_order_relaxed);
+  x.wait_since_ns.store(steady_now_ns(), std::memory_order_relaxed);
   x.wait_seq.fetch_add(1, std::memory_order_seq_cst);  // odd: waiting
   std::atomic_thread_fence(std::memory_order_seq_cst);
   {
@@ -306,7 +301,7 @@ void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
   x.waits_on.store(&cv, std::memory_order_relaxed);
   x.wait_mode.store(mode_exclusive, std::memory_order_relaxed);
   x.wait_type.store(wait_kind::condition, std::memory_order_relaxed);
-  x.wait_since_ns.store(now_ns(), std::memory_order_relaxed);
+  x.wait_since_ns.store(steady_now_ns(), std::memory_order_relaxed);
   x.wait_seq.fetch_add(1, std::memory_order_seq_cst);
 }
 

@@ -55,6 +55,12 @@ const char* intern_name(std::string_view name) noexcept {
   }
 }
 
+std::string thread_label(const thread_ref& t) {
+  std::string label = "T" + std::to_string(t.id);
+  if (!t.name.empty()) label += " (" + t.name + ")";
+  return label;
+}
+
 std::string label_ref::str() const {
   if (named) return text;
   std::string_view file(text);

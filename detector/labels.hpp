@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "lockgraph/detail/hooks.hpp"
+#include "lockgraph/report.hpp"
 
 namespace lockgraph::detail {
 
@@ -20,6 +21,9 @@ struct label_ref {
   static label_ref of(const lock_meta& m) noexcept { return label_ref{m.label, m.line, m.named != 0}; }
   std::string str() const;
 };
+
+// "T3 (worker-1)": a thread as reports, DOT labels and summaries name it.
+std::string thread_label(const thread_ref& t);
 
 // A stable copy of `name`, shared by every lock with the same name; never freed (memory grows with the
 // number of distinct names ever used). Thread-safe and lock-free; allocates only for a new name.

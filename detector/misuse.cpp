@@ -12,11 +12,7 @@ namespace {
 
 std::string label_of(const lock_meta& m) { return label_ref::of(m).str(); }
 
-std::string thread_text(const thread_ref& t) {
-  std::string s = "thread T" + std::to_string(t.id);
-  if (!t.name.empty()) s += " (" + t.name + ")";
-  return s;
-}
+std::string thread_phrase(const thread_ref& t) { return "thread " + thread_label(t); }
 
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
@@ -64,7 +60,7 @@ void report_self_deadlock(runtime& r, thread_slot* self, const lock_meta& m, std
   rep.stack = capture_stack(r.opts.stack_depth);
   const bool held_shared = std::any_of(rep.held.begin(), rep.held.end(),
                                        [&](const held_lock& h) { return h.lock == rep.locks[0] && h.shared; });
-  rep.summary = "self-deadlock: " + thread_text(rep.thread) + " blocks on " + rep.locks[0] +
+  rep.summary = "self-deadlock: " + thread_phrase(rep.thread) + " blocks on " + rep.locks[0] +
                 ((mode & mode_shared) ? " (shared)" : " (exclusive)") + " which it already holds" +
                 (held_shared ? " (shared)" : " (exclusive)");
   r.sink.raise(rep, "self_deadlock " + rep.locks[0] + " " + site_key(rep.stack));
@@ -77,7 +73,7 @@ void report_bad_unlock(runtime& r, thread_slot* self, const lock_meta& m, std::u
   rep.thread = describe(*self);
   rep.held = held_locks(&self->rec);
   rep.stack = capture_stack(r.opts.stack_depth);
-  rep.summary = "bad unlock: " + thread_text(rep.thread) + (shared ? " calls unlock_shared() on " : " unlocks ") +
+  rep.summary = "bad unlock: " + thread_phrase(rep.thread) + (shared ? " calls unlock_shared() on " : " unlocks ") +
                 rep.locks[0] + (shared ? ", which it does not hold shared" : ", which it does not hold") +
                 "; the lock was left as it was";
   r.sink.raise(rep, "bad_unlock " + rep.locks[0] + (shared ? " s " : " x ") + site_key(rep.stack));
@@ -95,7 +91,7 @@ report unreleased_report(const thread_ref& holder, std::vector<held_lock> holds,
   rep.held = ts.holds;
   rep.stack = std::move(stack);
   rep.threads.push_back(std::move(ts));
-  rep.summary = "unreleased lock: " + join(rep.locks) + " still held by " + thread_text(rep.thread) + " " + when;
+  rep.summary = "unreleased lock: " + join(rep.locks) + " still held by " + thread_phrase(rep.thread) + " " + when;
   std::vector<std::string> sorted = rep.locks;
   std::sort(sorted.begin(), sorted.end());
   *key = "unreleased " + when + " " + join(sorted);
@@ -166,7 +162,7 @@ void report_destroyed_while_held(runtime& r, thread_slot* self, const lock_meta&
   h.lock = label_of(m);
   const std::string by = holder == nullptr ? std::string("while locked")
                          : holder == self  ? std::string("when it was destroyed by the same thread")
-                                           : "when " + thread_text(describe(*self)) + " destroyed it";
+                                           : "when " + thread_phrase(describe(*self)) + " destroyed it";
   std::string key;
   report rep = unreleased_report(describe(holder != nullptr ? *holder : *self), {h}, by,
                                  capture_stack(r.opts.stack_depth), &key);

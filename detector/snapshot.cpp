@@ -21,12 +21,6 @@
 namespace lockgraph::detail {
 namespace {
 
-std::string thread_label(const thread_ref& t) {
-  std::string s = "T" + std::to_string(t.id);
-  if (!t.name.empty()) s += " (" + t.name + ")";
-  return s;
-}
-
 // The wait-for graph as plain nodes and edges, before DOT styling.
 struct wait_for_view {
   struct node {

@@ -93,12 +93,6 @@ bool confirm(const std::vector<hop>& cycle) {
   return true;
 }
 
-std::string thread_text(const thread_ref& t) {
-  std::string s = "T" + std::to_string(t.id);
-  if (!t.name.empty()) s += " (" + t.name + ")";
-  return s;
-}
-
 }  // namespace
 
 std::int64_t steady_now_ns() noexcept {
@@ -165,8 +159,8 @@ bool check_circular_wait(runtime& r, thread_slot* self) {
   rep.summary = "deadlock: ";
   for (std::size_t i = 0; i < rep.threads.size(); ++i) {
     const std::size_t next = (i + 1) % rep.threads.size();
-    rep.summary += thread_text(rep.threads[i].thread) + " waits for " + rep.locks[i] + " held by " +
-                   thread_text(rep.threads[next].thread) + (next == 0 ? "" : ", ");
+    rep.summary += thread_label(rep.threads[i].thread) + " waits for " + rep.locks[i] + " held by " +
+                   thread_label(rep.threads[next].thread) + (next == 0 ? "" : ", ");
   }
   std::sort(key_parts.begin(), key_parts.end());
   std::string key = "deadlock";

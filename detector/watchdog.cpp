@@ -13,12 +13,6 @@ namespace {
 
 std::atomic<runtime*> g_watched{nullptr};
 
-std::string thread_text(const thread_ref& t) {
-  std::string s = "T" + std::to_string(t.id);
-  if (!t.name.empty()) s += " (" + t.name + ")";
-  return s;
-}
-
 // Copies the label of what `w` waits on, valid only if `w` is still in the same wait afterwards: a
 // primitive somebody waits on is alive, and labels themselves are never freed.
 bool stable_label(const waiting_thread& w, label_ref* out) {
@@ -41,7 +35,7 @@ bool long_wait_report(const waiting_thread& w, std::int64_t now, report* out, st
   rep.locks.push_back(waiter.waits_for);
   rep.thread = waiter.thread;
   rep.threads.push_back(waiter);
-  std::string chain = thread_text(waiter.thread) + " blocked " + std::to_string(waiter.waited_ms) + " ms on " +
+  std::string chain = thread_label(waiter.thread) + " blocked " + std::to_string(waiter.waited_ms) + " ms on " +
                       (w.kind == wait_kind::condition ? "condition variable " : "") + waiter.waits_for;
 
   // Follow held-by -> waits-for while the holders are themselves blocked (then their state is stable).
@@ -55,7 +49,7 @@ bool long_wait_report(const waiting_thread& w, std::int64_t now, report* out, st
     seen.push_back(h);
     thread_state hs;
     hs.thread = describe(*h);
-    chain += ", held by " + thread_text(hs.thread);
+    chain += ", held by " + thread_label(hs.thread);
     const std::uint64_t seq = h->extra.wait_seq.load(std::memory_order_acquire);
     waiting_thread next{h, seq, h->extra.waits_on.load(std::memory_order_relaxed),
                         h->extra.wait_type.load(std::memory_order_relaxed),
