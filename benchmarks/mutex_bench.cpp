@@ -247,3 +247,43 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
+
+// ---- Measured (scripts/bench.sh --record; the full report with the whole-process, graph and memory
+// tables is benchmarks/RESULTS.md) ---------------------------------------------------------------------
+//
+// Machine: AMD EPYC, 2 cores, g++ (Debian 12.2.0-14+deb12u1) 12.2.0, Linux 6.18.44-fc-v782, RelWithDebInfo build of f068dfe + uncommitted changes, measured 2026-11-26 17:32 (other processes used 0% of the CPUs just before the run)
+//
+// ### Lock operations (ns per operation; ratio = ÷ std::mutex in the same process)
+//
+// | case | std::mutex ns | lockgraph ns | ratio | abseil ns | ratio | abseil ÷ lockgraph | lockgraph-off ratio | compiled-out ratio |
+// |---|---|---|---|---|---|---|---|---|
+// | single lock/unlock | 14.2 | 17.3 | 1.22× | 46.9 | 3.31× | 2.71× | 1.14× | 1.00× |
+// | nested pair (known edge) | 28.3 | 36.2 | 1.28× | 99.2 | 3.50× | 2.74× | 1.02× | 0.99× |
+// | depth 4 (known edges) | 56.7 | 73.5 | 1.30× | 211 | 3.73× | 2.87× | 1.25× | 0.99× |
+// | depth 16 (known edges) | 227 | 302 | 1.33× | 1,243 | 5.47× | 4.12× | 1.06× | 1.00× |
+// | shared_mutex read lock/unlock | 14.5 | 16.7 | 1.15× | 46.8 | 3.23× | 2.81× | 0.95× | 1.00× |
+// | recursive_mutex re-entry | 4.97 | 6.05 | 1.22× | – | – | – | 1.06× | 1.07× |
+// | condition_variable ping-pong, per hand-off | 11,302 | 11,851 | 1.05× | 11,974 | 1.06× | 1.01× | 1.08× | 1.00× |
+// | private nested pair, 1 thread, per thread | 28.4 | 36.4 | 1.28× | 98.6 | 3.48× | 2.71× | 1.22× | 0.99× |
+// | private nested pair, 2 threads, per thread | 28.4 | 35.8 | 1.26× | 470 | 16.57× | 13.13× | 1.07× | 0.98× |
+// | private nested pair, 8 threads, per thread | 28.2 | 36.5 | 1.29× | 521 | 18.47× | 14.27× | 1.10× | 0.99× |
+// | 2 threads contending on one lock, per acquisition | 30.8 | 46.8 | 1.52× | 309 | 10.03× | 6.59× | 1.07× | 1.03× |
+//
+// ### Scaling on private locks (per-thread ns per nested pair; in parentheses: ÷ the 1-thread value)
+//
+// |  | 1 thread | 2 threads | 8 threads |
+// |---|---|---|---|
+// | std::mutex, CPU | 28.4 | 28.4 (1.00×) | 28.2 (0.99×) |
+// | std::mutex, wall | 28.4 | 28.5 (1.00×) | 101 (3.57×) |
+// | lockgraph, CPU | 36.4 | 35.8 (0.98×) | 36.5 (1.00×) |
+// | lockgraph, wall | 36.4 | 35.8 (0.98×) | 127 (3.48×) |
+// | abseil, CPU | 98.6 | 470 (4.76×) | 521 (5.28×) |
+// | abseil, wall | 98.6 | 473 (4.79×) | 1,951 (19.79×) |
+//
+// ### The same in a process that never started a second thread
+//
+// | case | std::mutex ns | lockgraph ns | ratio | abseil ns | ratio |
+// |---|---|---|---|---|---|
+// | single lock/unlock | 6.12 | 11.9 | 1.94× | 47.7 | 7.79× |
+// | nested pair | 11.9 | 27.5 | 2.30× | 99.3 | 8.32× |
+// | depth 4 | 29 | 60.2 | 2.08× | 239 | 8.25× |
