@@ -218,6 +218,46 @@ void block_shared(void* p) {
   static_cast<Native*>(p)->lock_shared();
 }
 
+// before_lock + exclusive acquisition + after_lock in one pass for the common cases: the thread record,
+// depth, node and chain value are loaded or computed once, and the chain value probed in the cache is
+// the one pushed. Returns false, having done nothing, when the full sequence is needed (the thread's
+// first acquisition, nesting past kInlineHeld, a chain not yet computed or not in the cache).
+template <class Native>
+LOCKGRAPH_ALWAYS_INLINE bool lock_fast(lock_meta& m, Native& native) {
+  thread_record* t = tl_record;
+  if (LOCKGRAPH_PREDICT_FALSE(t == nullptr)) return false;
+  if (LOCKGRAPH_PREDICT_FALSE(t->bypass != 0)) {  // checking off, or the detector's own locking
+    native.lock();
+    return true;
+  }
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (LOCKGRAPH_PREDICT_FALSE(d >= kInlineHeld)) return false;
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  std::uint64_t chain;
+  if (d == 0) {
+    chain = chain_step(0, 0, node, mode_exclusive);
+  } else {
+    const std::uint64_t prev = t->held[d - 1].chain;
+    if (LOCKGRAPH_PREDICT_FALSE((prev == 0) | (node == 0))) return false;
+    chain = chain_mix(prev, node, mode_exclusive);
+    if (LOCKGRAPH_PREDICT_FALSE(t->chain_cache[chain & (kChainCacheSize - 1)] != chain)) return false;
+  }
+  if (LOCKGRAPH_PREDICT_FALSE(!native.try_lock())) {
+    lock_contended(m, mode_exclusive, &block_exclusive<Native>, &native);
+  }
+  const void* here;
+  LOCKGRAPH_HERE(here);
+  held_entry& e = t->held[d];
+  e.lock.store(&m, std::memory_order_relaxed);
+  e.node.store(node, std::memory_order_relaxed);
+  e.mode.store(mode_exclusive, std::memory_order_relaxed);
+  e.site_pc.store(here, std::memory_order_relaxed);
+  e.site_ret.store(__builtin_return_address(0), std::memory_order_relaxed);
+  e.chain = chain;
+  t->depth.store(d + 1, std::memory_order_release);
+  return true;
+}
+
 }  // namespace lockgraph::detail
 
 #endif  // LOCKGRAPH_DETAIL_HOOKS_HPP

@@ -31,12 +31,8 @@ class basic_lock {
   // Blocks until the calling thread owns the lock. Records the lock-order edges from every lock the
   // thread holds to this one *before* it may block; reports self_deadlock (and aborts) if the thread
   // already holds it, and deadlock (and aborts) if blocking would close a circular wait.
-  void lock() {
-    before_lock(meta_, mode_exclusive);
-    if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
-      lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
-    }
-    after_lock(meta_, mode_exclusive);
+  LOCKGRAPH_ALWAYS_INLINE void lock() {
+    if (LOCKGRAPH_PREDICT_FALSE(!lock_fast(meta_, native_))) lock_slow();
   }
 
   // Never blocks, so it adds no lock-order edge into this lock; once taken it counts as held.
@@ -47,7 +43,7 @@ class basic_lock {
   }
 
   // Reports bad_unlock (and leaves the lock alone) if the calling thread does not hold it.
-  void unlock() noexcept {
+  LOCKGRAPH_ALWAYS_INLINE void unlock() noexcept {
     if (LOCKGRAPH_PREDICT_TRUE(before_unlock(meta_, mode_exclusive))) native_.unlock();
   }
 
@@ -81,6 +77,15 @@ class basic_lock {
     const bool held = !native_.try_lock();
     if (!held) native_.unlock();
     if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
+  }
+
+  // What lock_fast() leaves out: a thread's first acquisition, a chain-cache miss, deep nesting.
+  LOCKGRAPH_NOINLINE void lock_slow() {
+    before_lock(meta_, mode_exclusive);
+    if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
+      lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
+    }
+    after_lock(meta_, mode_exclusive);
   }
 
   friend class ::lockgraph::condition_variable;
