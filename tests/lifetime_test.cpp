@@ -20,28 +20,20 @@
 #include "lockgraph/lockgraph.hpp"
 #include "runtime.hpp"
 #include "support/reports.hpp"
+#include "support/threads.hpp"
 
 namespace {
 
 using lgtest::canonical_cycle;
 using lgtest::report_watch;
+using lgtest::in_thread;
+using lgtest::nest;
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 constexpr bool kSanitized = true;  // shadow memory and quarantines make RSS meaningless; loops are shorter
 #else
 constexpr bool kSanitized = false;
 #endif
-
-template <class F>
-void in_thread(F f) {
-  std::thread(f).join();
-}
-
-template <class A, class B>
-void nest(A& a, B& b) {
-  std::lock_guard<A> ga(a);
-  std::lock_guard<B> gb(b);
-}
 
 lockgraph::detail::lock_order_graph& graph() { return lockgraph::detail::rt().graph; }
 

@@ -26,26 +26,16 @@
 #include "lockgraph/lockgraph.hpp"
 #include "runtime.hpp"  // white-box: detail::rt().graph
 #include "support/reports.hpp"
+#include "support/threads.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using lgtest::canonical_cycle;
 using lgtest::report_watch;
+using lgtest::in_thread;
+using lgtest::nest;
 using lockgraph::report_kind;
-
-// Runs f on a fresh thread (holding nothing) and waits for it.
-template <class F>
-void in_thread(F f) {
-  std::thread(f).join();
-}
-
-// Blocking exclusive acquisition of a, then b (the edge a -> b).
-template <class A, class B>
-void nest(A& a, B& b) {
-  std::lock_guard<A> ga(a);
-  std::lock_guard<B> gb(b);
-}
 
 std::string name(const char* prefix, int i, int width = 2) {
   char buf[32];

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "lockgraph/lockgraph.hpp"
+#include "support/threads.hpp"
 #include "support/reports.hpp"
 #include "support/subprocess.hpp"
 
@@ -29,32 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using lgtest::report_watch;
+using lgtest::on_other_thread;
+using lgtest::other_thread_can_lock;
+using lgtest::other_thread_can_lock_shared;
 using lockgraph::report_kind;
-
-template <class F>
-auto on_other_thread(F f) {
-  std::optional<decltype(f())> result;
-  std::thread([&] { result.emplace(f()); }).join();
-  return *result;
-}
-
-template <class M>
-bool other_thread_can_lock(M& m) {
-  return on_other_thread([&] {
-    if (!m.try_lock()) return false;
-    m.unlock();
-    return true;
-  });
-}
-
-template <class M>
-bool other_thread_can_lock_shared(M& m) {
-  return on_other_thread([&] {
-    if (!m.try_lock_shared()) return false;
-    m.unlock_shared();
-    return true;
-  });
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

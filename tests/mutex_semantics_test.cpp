@@ -30,6 +30,7 @@
 #include "lockgraph/lockgraph.hpp"
 #include "misuse.hpp"  // detail::held_locks(): white-box view of a waiting thread's held stack
 #include "support/reports.hpp"
+#include "support/threads.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 // GCC 12's ThreadSanitizer does not intercept pthread_mutex_clocklock / pthread_rwlock_clock*lock,
@@ -53,6 +54,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using lgtest::report_watch;
+using lgtest::on_other_thread;
+using lgtest::other_thread_can_lock;
+using lgtest::other_thread_can_lock_shared;
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 constexpr int kScale = 10;  // sanitizer builds run the loops 10x shorter
@@ -180,32 +184,6 @@ std::string label_of(M& m) {
     return "<" + std::to_string(reps.size()) + " reports: " + lgtest::kinds_of(reps) + ">";
   }
   return reps[0].locks[0];
-}
-
-// Runs f on another thread and returns its result (a fresh thread holds nothing).
-template <class F>
-auto on_other_thread(F f) {
-  std::optional<decltype(f())> result;
-  std::thread([&] { result.emplace(f()); }).join();
-  return *result;
-}
-
-template <class M>
-bool other_thread_can_lock(M& m) {
-  return on_other_thread([&] {
-    if (!m.try_lock()) return false;
-    m.unlock();
-    return true;
-  });
-}
-
-template <class M>
-bool other_thread_can_lock_shared(M& m) {
-  return on_other_thread([&] {
-    if (!m.try_lock_shared()) return false;
-    m.unlock_shared();
-    return true;
-  });
 }
 
 // A thread that takes `m` (exclusive or shared), says so, and releases it when told.
