@@ -7,7 +7,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #include "misuse.hpp"
 #include "runtime.hpp"
 #include "stack_trace.hpp"

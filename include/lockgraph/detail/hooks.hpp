@@ -164,6 +164,22 @@ LOCKGRAPH_ALWAYS_INLINE void before_lock(lock_meta& m, std::uint8_t mode) noexce
   before_lock_slow(t, m, mode);
 }
 
+// Writes inline entry `d` (< kInlineHeld) for `m` and publishes it. Inlined into the acquiring code, so
+// the site it records is that code's.
+LOCKGRAPH_ALWAYS_INLINE void push_held(thread_record* t, std::uint32_t d, lock_meta& m, std::uint64_t node,
+                                       std::uint8_t mode, std::uint64_t chain) noexcept {
+  const void* here;
+  LOCKGRAPH_HERE(here);
+  held_entry& e = t->held[d];
+  e.lock.store(&m, std::memory_order_relaxed);
+  e.node.store(node, std::memory_order_relaxed);
+  e.mode.store(mode, std::memory_order_relaxed);
+  e.site_pc.store(here, std::memory_order_relaxed);
+  e.site_ret.store(__builtin_return_address(0), std::memory_order_relaxed);
+  e.chain = chain;
+  t->depth.store(d + 1, std::memory_order_release);
+}
+
 // After `m` was acquired (blocking or not): push it on the held stack.
 LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcept {
   thread_record* t = tl_record;
@@ -177,16 +193,7 @@ LOCKGRAPH_ALWAYS_INLINE void after_lock(lock_meta& m, std::uint8_t mode) noexcep
     return;
   }
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-  const void* here;
-  LOCKGRAPH_HERE(here);
-  held_entry& e = t->held[d];
-  e.lock.store(&m, std::memory_order_relaxed);
-  e.node.store(node, std::memory_order_relaxed);
-  e.mode.store(mode, std::memory_order_relaxed);
-  e.site_pc.store(here, std::memory_order_relaxed);
-  e.site_ret.store(__builtin_return_address(0), std::memory_order_relaxed);
-  e.chain = chain_step(d == 0 ? 0 : t->held[d - 1].chain, d, node, mode);
-  t->depth.store(d + 1, std::memory_order_release);
+  push_held(t, d, m, node, mode, chain_step(d == 0 ? 0 : t->held[d - 1].chain, d, node, mode));
 }
 
 // Before releasing `m`: pop it. Returns false if the caller must not release (bad_unlock reported).
@@ -245,16 +252,7 @@ LOCKGRAPH_ALWAYS_INLINE bool lock_fast(lock_meta& m, Native& native) {
   if (LOCKGRAPH_PREDICT_FALSE(!native.try_lock())) {
     lock_contended(m, mode_exclusive, &block_exclusive<Native>, &native);
   }
-  const void* here;
-  LOCKGRAPH_HERE(here);
-  held_entry& e = t->held[d];
-  e.lock.store(&m, std::memory_order_relaxed);
-  e.node.store(node, std::memory_order_relaxed);
-  e.mode.store(mode_exclusive, std::memory_order_relaxed);
-  e.site_pc.store(here, std::memory_order_relaxed);
-  e.site_ret.store(__builtin_return_address(0), std::memory_order_relaxed);
-  e.chain = chain;
-  t->depth.store(d + 1, std::memory_order_release);
+  push_held(t, d, m, node, mode_exclusive, chain);
   return true;
 }
 
