@@ -2,10 +2,12 @@
 # scripts/demo.sh: installs what is missing, builds lockgraph's examples and runs each through the CI
 # gate (scripts/deadlock-gate.sh), so you see what lockgraph reports and the diagrams it draws.
 #
-#   scripts/demo.sh
+#   scripts/demo.sh                  # everything below; writes only build-demo/ and demo-out/
+#   scripts/demo.sh --update-docs    # also copy the bank transfer's diagram to docs/images/ (the README's)
 #
 # 1. bank_transfer (a lock-order inversion in a run that never hangs): its report is printed in full,
-#    with the path of its SVG diagram; the SVG and PNG are also copied to docs/images/ for the README.
+#    with the path of its SVG diagram; with --update-docs the SVG and PNG are also copied to
+#    docs/images/bank_transfer.{svg,png}, which the README shows (tracked files: commit them).
 # 2. dining_philosophers (a real deadlock: lockgraph reports it and aborts), consumer_waits_forever
 #    (a long wait on a condition variable nobody notifies), worker_exits_holding_lock (a thread exits
 #    holding a lock): each one's output goes to demo-out/<example>/output.log, and the gate's summary
@@ -13,8 +15,18 @@
 # Each example writes its reports (JSON, DOT, SVG, PNG) to demo-out/<example>/.
 #
 # Environment: LOCKGRAPH_DEMO_BUILD_DIR (default build-demo), LOCKGRAPH_JOBS (default: the cores).
-# Exit status: 0 when every example produced the report kind it is meant to, 1 otherwise.
+# Exit status: 0 when every example produced the report kind it is meant to, 1 otherwise, 2 on a usage
+# error.
 set -uo pipefail
+
+update_docs=0
+for arg in "$@"; do
+  case $arg in
+    --update-docs) update_docs=1 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "demo.sh: unknown argument '$arg' (accepted: --update-docs)" >&2; exit 2 ;;
+  esac
+done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
@@ -102,10 +114,17 @@ banner "bank_transfer: two transfers in opposite directions, one after the other
 check bank_transfer lock_order_inversion $?
 bank_svg=$(svg_of "$out/bank_transfer" lock_order_inversion)
 if [[ -n $bank_svg && -f $bank_svg ]]; then
-  mkdir -p docs/images
-  cp "$bank_svg" docs/images/bank_transfer.svg
-  cp "${bank_svg%.svg}.png" docs/images/bank_transfer.png
-  echo "demo: the bank transfer's diagram: $bank_svg (copied to docs/images/bank_transfer.svg and .png)"
+  if ((update_docs)); then
+    mkdir -p docs/images
+    cp "$bank_svg" docs/images/bank_transfer.svg
+    cp "${bank_svg%.svg}.png" docs/images/bank_transfer.png
+    echo "demo: the bank transfer's diagram: $bank_svg (copied to docs/images/bank_transfer.svg and .png)"
+  else
+    echo "demo: the bank transfer's diagram: $bank_svg (--update-docs copies it to docs/images/ for the README)"
+  fi
+elif ((update_docs)); then
+  echo "demo: no diagram of the bank transfer's inversion: docs/images/ left as it was" >&2
+  failed=1
 fi
 
 # ---- 2. the other three, summaries only ----------------------------------------------------------------
