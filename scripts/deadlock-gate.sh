@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/deadlock-gate.sh: runs a command under lockgraph's eyes and fails when lockgraph found
-# anything or the command hung. Meant for CI: a job that used to hang until its time-out now fails
-# fast, with a table of what was found and an SVG per report beside the logs.
+# scripts/deadlock-gate.sh (installed as bin/lockgraph-gate): runs a command under lockgraph's eyes and
+# fails when lockgraph found anything or the command hung. Meant for CI: a job that used to hang until
+# its time-out now fails fast, with a table of what was found and an SVG per report beside the logs.
 #
 #   scripts/deadlock-gate.sh [--timeout S] [--dir D] [--dump-signal N] [--keep-going] -- COMMAND [ARG...]
 #
@@ -221,7 +221,10 @@ fi
 # Diagrams: every DOT file in the directory (the reports' and any written by the dump).
 mapfile -t new_dots < <(find "$dir" -maxdepth 1 -name '*.dot' -newer "$state/start" | sort)
 if ((${#new_dots[@]} > 0)); then
-  "$here/render-dot.sh" "$dir" >/dev/null
+  # In the source tree: scripts/render-dot.sh; installed: bin/lockgraph-render-dot beside bin/lockgraph-gate.
+  render=$here/render-dot.sh
+  [[ -x $render ]] || render=$here/lockgraph-render-dot
+  "$render" "$dir" >/dev/null
   svgs=()
   for d in "${new_dots[@]}"; do
     [[ -f ${d%.dot}.svg ]] && svgs+=("${d%.dot}.svg")

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# scripts/render-dot.sh DIR: renders every DIR/*.dot (lockgraph's report diagrams) to DIR/<name>.svg
-# and DIR/<name>.png with Graphviz `dot`, printing each output path on its own line.
+# scripts/render-dot.sh DIR (installed as bin/lockgraph-render-dot): renders every DIR/*.dot
+# (lockgraph's report diagrams) to DIR/<name>.svg and DIR/<name>.png with Graphviz `dot`, printing each
+# output path on its own line.
 #
 #   LOCKGRAPH_OPTIONS=report_dir=/tmp/lg ./my_program; scripts/render-dot.sh /tmp/lg
 #
-# Installs graphviz (scripts/install-deps.sh) when `dot` is missing. Exit status: 0 when every file
-# rendered without an error; 1 when any `dot` run failed (its messages are printed, the other files
-# are still rendered); 2 on a usage error. A directory without .dot files is not an error.
+# Installs graphviz (scripts/install-deps.sh) when `dot` is missing and it runs from the source tree.
+# Exit status: 0 when every file rendered without an error; 1 when any `dot` run failed (its messages
+# are printed, the other files are still rendered); 2 on a usage error. A directory without .dot files
+# is not an error.
 set -euo pipefail
 
 usage() { echo "usage: $0 DIR   (renders DIR/*.dot to .svg and .png)" >&2; exit 2; }
@@ -15,8 +17,12 @@ dir=$1
 [[ -d $dir ]] || { echo "render-dot: '$dir' is not a directory" >&2; exit 2; }
 
 if ! command -v dot >/dev/null 2>&1; then
-  "$(dirname "${BASH_SOURCE[0]}")/install-deps.sh" >&2
-  command -v dot >/dev/null 2>&1 || { echo "render-dot: graphviz 'dot' is still not available" >&2; exit 1; }
+  # In the source tree, install what is missing; installed (bin/lockgraph-render-dot), say what is.
+  install_deps=$(dirname "${BASH_SOURCE[0]}")/install-deps.sh
+  if [[ -x $install_deps ]]; then
+    "$install_deps" >&2
+  fi
+  command -v dot >/dev/null 2>&1 || { echo "render-dot: Graphviz 'dot' is not available (install the graphviz package)" >&2; exit 1; }
 fi
 
 shopt -s nullglob

@@ -10,10 +10,20 @@
 # Stages, each printed in the summary at the end:
 #   deps               scripts/install-deps.sh
 #   build, test        build/ (RelWithDebInfo, -DLOCKGRAPH_WERROR=ON), ctest
-#   consumer-install   cmake --install build into a fresh prefix; tests/consumer (C++17, -fno-exceptions
-#                      -fno-rtti) finds it with find_package(lockgraph CONFIG REQUIRED) and must see
-#                      exactly one report
+#   consumer-install   cmake --install build into a fresh prefix, whose CMake and pkg-config files must
+#                      name no absolute path outside it; tests/consumer (C++17, -fno-exceptions -fno-rtti,
+#                      g++, GoogleTest hidden) finds it with find_package(lockgraph CONFIG REQUIRED) and
+#                      must see exactly one report
+#   consumer-gtest     the same with COMPONENTS gtest: a test program linked with lockgraph::gtest_main
+#                      must fail exactly its test with the inversion
+#   consumer-clang     the find_package consumer again, compiled by clang++
+#   consumer-pkgconfig the consumer built with `pkg-config --static --cflags --libs lockgraph`, run through
+#                      the installed bin/lockgraph-gate: exit 1, one inversion, one SVG
 #   consumer-disabled  tests/consumer with add_subdirectory(<repo>) and -DLOCKGRAPH_DISABLE=ON: must see none
+#   parent             tests/parent: add_subdirectory(<repo>) in a project with -fno-exceptions -fno-rtti
+#                      and no build type that installs and exports its own library linking lockgraph
+#   configure-minimal  a top-level configure with GoogleTest and Google Benchmark hidden: must succeed,
+#                      tests and benchmarks skipped with a notice
 #   tsan-build, tsan-test    build-tsan/ (-DLOCKGRAPH_SANITIZE=thread), ctest
 #   asan-build, asan-test    build-asan/ (-DLOCKGRAPH_SANITIZE=address: ASan + UBSan), ctest
 # A failed stage does not stop the stages that do not depend on it, so one run shows every failure.
@@ -35,7 +45,7 @@ for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --no-sanitizers) sanitizers=0 ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (accepted: --quick, --no-sanitizers)" >&2; exit 2 ;;
   esac
 done
@@ -126,15 +136,122 @@ consumer() {
   return "$status"
 }
 
+prefix=$build/_consumer/prefix
+
+# relocatable DIR PREFIX: fails when a CMake or pkg-config file under DIR names an absolute path outside
+# PREFIX (e.g. the builder's /usr/lib/gcc/.../libbacktrace.a): the package must work wherever it is copied.
+relocatable() {
+  local dir=$1 prefix=$2 hits="" file found
+  while IFS= read -r -d '' file; do
+    # Absolute paths: a / after a start of line, blank, quote, ( ; = : < or >, then a name character.
+    found=$(grep -noE '(^|[[:space:]"(;=:<>])/[A-Za-z0-9_.+-][^[:space:]";)>]*' "$file" |
+      grep -vE "^[0-9]+:.?$(sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$prefix")(/|\$)" || true)
+    [[ -n $found ]] && hits+=$(sed "s|^|$file:|" <<<"$found")$'\n'
+  done < <(find "$dir" -type f \( -name '*.cmake' -o -name '*.pc' \) -print0)
+  if [[ -n $hits ]]; then
+    echo "test.sh: the installed package names absolute paths outside $prefix:" >&2
+    echo "$hits" >&2
+    return 1
+  fi
+  echo "test.sh: no absolute path outside the prefix in $dir's CMake and pkg-config files"
+}
+
+# The install, consumed from a clean prefix with find_package: the core package must not need
+# GoogleTest (it is hidden from the consumer).
 consumer_install() {
-  local prefix=$build/_consumer/prefix
   rm -rf "$prefix"
   cmake --install "$build" --prefix "$prefix" >/dev/null &&
-    consumer find-package 1 -DCMAKE_PREFIX_PATH="$prefix"
+    relocatable "$prefix" "$prefix" &&
+    consumer find-package 1 -DCMAKE_CXX_COMPILER=g++ -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON
+}
+
+# find_package(lockgraph COMPONENTS gtest): lockgraph::gtest_main fails exactly the test with the inversion.
+consumer_gtest() {
+  local dir=$build/_consumer/gtest log
+  consumer gtest 1 -DCMAKE_CXX_COMPILER=g++ -DCMAKE_PREFIX_PATH="$prefix" -DLOCKGRAPH_CONSUMER_GTEST=ON || return 1
+  log=$dir/gtest_consumer.log
+  "$dir/gtest_consumer" >"$log" 2>&1
+  local status=$?
+  if ((status == 1)) && grep -q '^\[  FAILED  \] Inversion.Fails' "$log" && grep -q '1 FAILED TEST' "$log"; then
+    echo "test.sh: gtest_consumer: Inversion.Fails failed, Clean.Passes passed, as expected"
+    return 0
+  fi
+  cat "$log"
+  echo "test.sh: gtest_consumer exited $status; expected 1 with exactly Inversion.Fails failed" >&2
+  tests_failed=$((tests_failed + 1))
+  tests_passed=$((tests_passed - 1))
+  return 1
+}
+
+# The consumer compiled by clang++ against the g++-built package (headers and the static library).
+consumer_clang() {
+  consumer clang 1 -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON
+}
+
+# lockgraph.pc: tests/consumer/main.cpp compiled and linked with pkg-config's flags only, and the
+# installed gate (bin/lockgraph-gate, which renders with bin/lockgraph-render-dot) run on it.
+consumer_pkgconfig() {
+  local dir=$build/_consumer/pkg-config flags
+  rm -rf "$dir" && mkdir -p "$dir" || return 1
+  flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$(echo "$prefix"/lib/*/pkgconfig) pkg-config --static --cflags --libs lockgraph) || return 1
+  echo "pkg-config --static --cflags --libs lockgraph: $flags"
+  # shellcheck disable=SC2086  # the flags are words
+  g++ -std=c++17 -fno-exceptions -fno-rtti "$root/tests/consumer/main.cpp" -o "$dir/consumer" $flags || return 1
+  (cd "$dir" && "$prefix/bin/lockgraph-gate" --timeout 60 --dir reports -- ./consumer --expect-reports=1) >"$dir/gate.log" 2>&1
+  local status=$?
+  local svgs
+  svgs=$(find "$dir/reports" -name 'lockgraph-*.svg' | wc -l)
+  if ((status == 1)) && grep -q 'lock_order_inversion' "$dir/gate.log" && ((svgs == 1)); then
+    echo "test.sh: installed lockgraph-gate: exit 1, one lock_order_inversion, one SVG, as expected"
+    tests_passed=$((tests_passed + 1))
+    return 0
+  fi
+  cat "$dir/gate.log"
+  echo "test.sh: installed lockgraph-gate exited $status with $svgs SVG(s); expected 1 with one inversion and one SVG" >&2
+  tests_failed=$((tests_failed + 1))
+  return 1
 }
 
 consumer_disabled() {
   consumer add-subdirectory-disabled 0 -DLOCKGRAPH_CONSUMER_SOURCE_DIR="$root" -DLOCKGRAPH_DISABLE=ON
+}
+
+# tests/parent: lockgraph as a subproject of a project that builds with -fno-exceptions -fno-rtti,
+# sets no build type, and installs and exports its own library linking lockgraph.
+parent_project() {
+  local dir=$build/_consumer/parent parent_prefix=$build/_consumer/parent-prefix
+  rm -rf "$dir" "$parent_prefix"
+  cmake -S "$root/tests/parent" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DLOCKGRAPH_PARENT_SOURCE_DIR="$root" &&
+    cmake --build "$dir" && "$dir/parent_app" &&
+    cmake --install "$dir" --prefix "$parent_prefix" >/dev/null &&
+    grep -q 'lockgraph::lockgraph' "$parent_prefix/lib/cmake/parent/parentTargets.cmake" &&
+    if [[ -e $parent_prefix/include/lockgraph ]]; then
+      echo "test.sh: the parent's install also installed lockgraph (LOCKGRAPH_INSTALL is OFF in a subproject)" >&2
+      false
+    fi
+  local status=$?
+  if ((status == 0)); then tests_passed=$((tests_passed + 1)); else tests_failed=$((tests_failed + 1)); fi
+  return "$status"
+}
+
+# A top-level configure on a machine without GoogleTest and Google Benchmark (hidden from CMake): the
+# library configures; tests and benchmarks are skipped with a notice.
+configure_minimal() {
+  local dir=$build/_consumer/minimal log
+  rm -rf "$dir" && mkdir -p "$dir" || return 1
+  log=$dir/configure.log
+  cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON \
+    -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON >"$log" 2>&1
+  local status=$?
+  if ((status == 0)) && grep -q "GoogleTest not found: lockgraph's C++ tests are skipped" "$log" &&
+     grep -q "Google Benchmark not found: lockgraph's benchmarks are skipped" "$log"; then
+    echo "test.sh: configured without GoogleTest and Google Benchmark; both skipped with a notice"
+    tests_passed=$((tests_passed + 1))
+    return 0
+  fi
+  cat "$log"
+  tests_failed=$((tests_failed + 1))
+  return 1
 }
 
 # ---- stages ---------------------------------------------------------------------------------------------
@@ -149,15 +266,25 @@ run_stage deps "$root/scripts/install-deps.sh" || {
 if run_stage build build_tree "$build" "" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCKGRAPH_WERROR=ON; then
   run_stage test run_ctest "$build"
   if ((!quick)); then
-    run_stage consumer-install consumer_install
+    if run_stage consumer-install consumer_install; then
+      run_stage consumer-gtest consumer_gtest
+      run_stage consumer-clang consumer_clang
+      run_stage consumer-pkgconfig consumer_pkgconfig
+    else
+      for st in consumer-gtest consumer-clang consumer-pkgconfig; do skip_stage "$st" "consumer-install failed"; done
+    fi
   fi
 else
   skip_stage test "build failed"
-  ((quick)) || skip_stage consumer-install "build failed"
+  if ((!quick)); then
+    for st in consumer-install consumer-gtest consumer-clang consumer-pkgconfig; do skip_stage "$st" "build failed"; done
+  fi
 fi
 
 if ((!quick)); then
   run_stage consumer-disabled consumer_disabled
+  run_stage parent parent_project
+  run_stage configure-minimal configure_minimal
 fi
 
 if ((!quick && sanitizers)); then
