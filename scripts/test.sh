@@ -21,7 +21,9 @@
 #                      the installed bin/lockgraph-gate: exit 1, one inversion, one SVG
 #   consumer-disabled  tests/consumer with add_subdirectory(<repo>) and -DLOCKGRAPH_DISABLE=ON: must see none
 #   parent             tests/parent: add_subdirectory(<repo>) in a project with -fno-exceptions -fno-rtti
-#                      and no build type that installs and exports its own library linking lockgraph
+#                      and no build type that installs and exports its own library linking lockgraph;
+#                      then lockgraph installed beside it (--component lockgraph) and
+#                      tests/parent/downstream built against that prefix
 #   configure-minimal  a top-level configure with GoogleTest and Google Benchmark hidden: must succeed,
 #                      tests and benchmarks skipped with a notice
 #   tsan-build, tsan-test    build-tsan/ (-DLOCKGRAPH_SANITIZE=thread), ctest
@@ -45,7 +47,7 @@ for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --no-sanitizers) sanitizers=0 ;;
-    -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (accepted: --quick, --no-sanitizers)" >&2; exit 2 ;;
   esac
 done
@@ -141,12 +143,12 @@ prefix=$build/_consumer/prefix
 # relocatable DIR PREFIX: fails when a CMake or pkg-config file under DIR names an absolute path outside
 # PREFIX (e.g. the builder's /usr/lib/gcc/.../libbacktrace.a): the package must work wherever it is copied.
 relocatable() {
-  local dir=$1 prefix=$2 hits="" file found
+  local dir=$1 prefix=$2 hits="" file found line
   while IFS= read -r -d '' file; do
     # Absolute paths: a / after a start of line, blank, quote, ( ; = : < or >, then a name character.
     found=$(grep -noE '(^|[[:space:]"(;=:<>])/[A-Za-z0-9_.+-][^[:space:]";)>]*' "$file" |
       grep -vE "^[0-9]+:.?$(sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$prefix")(/|\$)" || true)
-    [[ -n $found ]] && hits+=$(sed "s|^|$file:|" <<<"$found")$'\n'
+    [[ -n $found ]] && hits+=$(while IFS= read -r line; do echo "$file:$line"; done <<<"$found")$'\n'
   done < <(find "$dir" -type f \( -name '*.cmake' -o -name '*.pc' \) -print0)
   if [[ -n $hits ]]; then
     echo "test.sh: the installed package names absolute paths outside $prefix:" >&2
@@ -220,7 +222,7 @@ consumer_disabled() {
 # sets no build type, and installs and exports its own library linking lockgraph.
 parent_project() {
   local dir=$build/_consumer/parent parent_prefix=$build/_consumer/parent-prefix
-  rm -rf "$dir" "$parent_prefix"
+  rm -rf "$dir" "$dir-downstream" "$parent_prefix"
   cmake -S "$root/tests/parent" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DLOCKGRAPH_PARENT_SOURCE_DIR="$root" &&
     cmake --build "$dir" && "$dir/parent_app" &&
     cmake --install "$dir" --prefix "$parent_prefix" >/dev/null &&
@@ -228,7 +230,13 @@ parent_project() {
     if [[ -e $parent_prefix/include/lockgraph ]]; then
       echo "test.sh: the parent's install also installed lockgraph (LOCKGRAPH_INSTALL is OFF in a subproject)" >&2
       false
-    fi
+    fi &&
+    # lockgraph installed beside the parent's library; a user of that prefix builds against both.
+    cmake --install "$dir" --prefix "$parent_prefix" --component lockgraph >/dev/null &&
+    relocatable "$parent_prefix" "$parent_prefix" &&
+    cmake -S "$root/tests/parent/downstream" -B "$dir-downstream" -G Ninja -DCMAKE_CXX_COMPILER=g++ \
+      -DCMAKE_PREFIX_PATH="$parent_prefix" >/dev/null &&
+    cmake --build "$dir-downstream" && "$dir-downstream/parent_app" 2>/dev/null
   local status=$?
   if ((status == 0)); then tests_passed=$((tests_passed + 1)); else tests_failed=$((tests_failed + 1)); fi
   return "$status"
