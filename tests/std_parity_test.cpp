@@ -103,7 +103,6 @@ TEST(ConditionVariableAny, WorksWithEveryKindOfLock) {
   lockgraph::shared_mutex rw("rw");
   lockgraph::condition_variable_any cv("cv");
   int stage = 0;
-  std::latch readers_waiting(2);
   std::atomic<int> waiting{0};
   auto reader = [&] {
     std::shared_lock<lockgraph::shared_mutex> lk(rw);

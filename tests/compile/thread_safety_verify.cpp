@@ -162,6 +162,19 @@ void std_guards(account& a) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
   std::shared_lock<lockgraph::shared_mutex> r(a.rw);
 }
 
+#if defined(_LIBCPP_VERSION)
+// libc++ annotates std::lock_guard (with _LIBCPP_ENABLE_THREAD_SAFETY_ANNOTATIONS): it works on lockgraph
+// locks as on std::mutex.
+void libcxx_lock_guard(account& a) {
+  std::lock_guard<lockgraph::mutex> g(a.mu);
+  a.balance = 7;
+}
+void libcxx_lock_guard_released(account& a) {
+  { std::lock_guard<lockgraph::mutex> g(a.mu); }
+  a.balance = 8;  // expected-warning {{writing variable 'balance' requires holding mutex 'a.mu' exclusively}}
+}
+#endif
+
 // ---- planted mistakes: exactly these diagnostics ---------------------------------------------------
 
 void unguarded_write(account& a) {
