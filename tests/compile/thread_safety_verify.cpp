@@ -3,7 +3,9 @@
 // on libstdc++ and on libc++ (-D_LIBCPP_ENABLE_THREAD_SAFETY_ANNOTATIONS). Correct code must give no
 // diagnostic; each planted mistake must give exactly the `expected-warning` written on its line (clang's
 // -verify fails on any diagnostic not expected and on any expected one missing). lockgraph's own headers
-// come in through -I, so a warning inside them fails the test too.
+// come in through -I, so a warning inside them fails the test too. The expected diagnostics are the
+// ones clang gives for absl::Mutex with absl::MutexLock / ReaderMutexLock on the same mistakes (checked by
+// hand against libabsl-dev: same wording, same notes).
 #include <lockgraph/lockgraph.hpp>
 
 #include <chrono>
