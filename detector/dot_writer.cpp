@@ -242,6 +242,16 @@ void add_bad_unlock(const report& r, dot_builder& dot, node_table& nodes) {
   add_holds(nodes, dot, thread_id, r.held);
 }
 
+// The asserting thread, what it holds, and a dashed edge to the lock the assertion was about.
+void add_assertion_failed(const report& r, dot_builder& dot, node_table& nodes) {
+  const std::string thread_id = nodes.thread(r.thread);
+  add_holds(nodes, dot, thread_id, r.held);
+  if (!r.locks.empty()) {
+    const std::string lock_id = nodes.lock(r.locks[0], "shape=box, style=dashed, color=red");
+    dot.add_edge(thread_id, lock_id, "assertion failed", "color=red, penwidth=2, style=dashed");
+  }
+}
+
 // threads[0] is the long waiter (drawn in bold); the threads after it hold what it waits for.
 void add_long_wait(const report& r, dot_builder& dot, node_table& nodes) {
   for (const std::string& lock : r.locks) nodes.lock(lock);
@@ -266,6 +276,7 @@ std::string_view graph_title(report_kind kind) {
     case report_kind::unreleased_lock: return "lockgraph: unreleased lock";
     case report_kind::bad_unlock: return "lockgraph: bad unlock";
     case report_kind::long_wait: return "lockgraph: long wait";
+    case report_kind::assertion_failed: return "lockgraph: assertion failed";
   }
   return "lockgraph: report";
 }
@@ -282,6 +293,7 @@ std::string to_dot(const report& r) {
     case report_kind::unreleased_lock: add_unreleased_lock(r, dot, nodes); break;
     case report_kind::bad_unlock: add_bad_unlock(r, dot, nodes); break;
     case report_kind::long_wait: add_long_wait(r, dot, nodes); break;
+    case report_kind::assertion_failed: add_assertion_failed(r, dot, nodes); break;
   }
   return std::move(dot).finish();
 }

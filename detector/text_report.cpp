@@ -198,6 +198,11 @@ void append_bad_unlock(std::string& out, const report& r) {
   append_thread(out, "Thread " + thread_name(r.thread) + ":", r.held, "unlocked", r.stack);
 }
 
+void append_assertion_failed(std::string& out, const report& r) {
+  out += "lockgraph: " + r.summary + "\n";
+  append_thread(out, "Thread " + thread_name(r.thread) + ":", r.held, "asserted", r.stack);
+}
+
 // threads[0] is the waiter; each following thread holds what the one before it waits for.
 void append_long_wait(std::string& out, const report& r) {
   const thread_state no_thread;
@@ -234,6 +239,7 @@ std::string to_text(const report& r) {
     case report_kind::unreleased_lock: append_unreleased_lock(out, r); break;
     case report_kind::bad_unlock: append_bad_unlock(out, r); break;
     case report_kind::long_wait: append_long_wait(out, r); break;
+    case report_kind::assertion_failed: append_assertion_failed(out, r); break;
   }
   if (!r.files.empty()) {
     out += "\n  Files: ";

@@ -22,6 +22,8 @@ packages=(
   libabsl-dev               # Abseil: the benchmarks' baseline (absl::Mutex deadlock detection)
   graphviz                  # dot: renders the DOT diagrams (tests and scripts/render-dot.sh)
   python3                   # scripts/deadlock-gate.sh reads the JSON reports with it
+  clang                     # clang++: the Thread Safety Analysis -verify test (tests/compile/), in any build
+  libc++-14-dev             # libc++ (Debian 12's clang 14): the same test on libc++
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -11,10 +11,12 @@
 #include "lockgraph/check.hpp"
 #include "lockgraph/condition_variable.hpp"
 #include "lockgraph/graphviz.hpp"
+#include "lockgraph/guards.hpp"
 #include "lockgraph/mutex.hpp"
 #include "lockgraph/options.hpp"
 #include "lockgraph/report.hpp"
 #include "lockgraph/shared_mutex.hpp"
+#include "lockgraph/thread_annotations.hpp"
 #include "lockgraph/version.hpp"
 
 #endif  // LOCKGRAPH_LOCKGRAPH_HPP

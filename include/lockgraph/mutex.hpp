@@ -10,7 +10,11 @@
 //  - lock() of a non-recursive lock the thread already holds reports self_deadlock and aborts;
 //  - a contended lock() that would close a circular wait reports deadlock and aborts;
 //  - unlock() by a thread that does not hold the lock reports bad_unlock and leaves the lock as it was;
-//  - destroying a held lock reports unreleased_lock.
+//  - destroying a held lock reports unreleased_lock;
+//  - assert_held() / assert_shared_held() / assert_not_held() check what the calling thread holds and
+//    report assertion_failed when the assertion is false.
+// Every type is a capability for Clang's Thread Safety Analysis (see thread_annotations.hpp and
+// guards.hpp), and has native_handle_type/native_handle() where its std:: twin has them.
 // try_lock() and the timed functions never wait forever, so they add no edge *into* the lock they take
 // (std::lock and std::scoped_lock are therefore never reported); the lock still counts as held.
 //
@@ -28,8 +32,11 @@
 
 #include "lockgraph/detail/config.hpp"
 
+#include "lockgraph/thread_annotations.hpp"
 #if !LOCKGRAPH_DISABLED
 #include "lockgraph/detail/lock_base.hpp"
+#else
+#include "lockgraph/detail/plain_lock.hpp"
 #endif
 
 namespace lockgraph {
@@ -37,7 +44,7 @@ namespace lockgraph {
 #if !LOCKGRAPH_DISABLED
 
 // Drop-in for std::mutex.
-class mutex : public detail::basic_lock<std::mutex, detail::lock_type::mutex> {
+class LOCKGRAPH_CAPABILITY("mutex") mutex : public detail::basic_lock<std::mutex, detail::lock_type::mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = false;
@@ -48,7 +55,7 @@ class mutex : public detail::basic_lock<std::mutex, detail::lock_type::mutex> {
 };
 
 // Drop-in for std::timed_mutex.
-class timed_mutex : public detail::basic_lock<std::timed_mutex, detail::lock_type::timed_mutex> {
+class LOCKGRAPH_CAPABILITY("mutex") timed_mutex : public detail::basic_lock<std::timed_mutex, detail::lock_type::timed_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = true;
@@ -57,7 +64,7 @@ class timed_mutex : public detail::basic_lock<std::timed_mutex, detail::lock_typ
 };
 
 // Drop-in for std::recursive_mutex. Re-entry by the owner adds nothing to the lock-order graph.
-class recursive_mutex
+class LOCKGRAPH_CAPABILITY("mutex") recursive_mutex
     : public detail::basic_recursive_lock<std::recursive_mutex, detail::lock_type::recursive_mutex> {
  public:
   static constexpr bool is_recursive_mutex = true;
@@ -67,7 +74,7 @@ class recursive_mutex
 };
 
 // Drop-in for std::recursive_timed_mutex.
-class recursive_timed_mutex
+class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
     : public detail::basic_recursive_lock<std::recursive_timed_mutex, detail::lock_type::recursive_timed_mutex> {
  public:
   static constexpr bool is_recursive_mutex = true;
@@ -76,10 +83,10 @@ class recursive_timed_mutex
   explicit recursive_timed_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
 };
 
-#else  // LOCKGRAPH_DISABLED: the std:: types, plus the naming constructor.
+#else  // LOCKGRAPH_DISABLED: the std:: types, plus the naming constructor, annotations and assert_*.
 
 #define LOCKGRAPH_PLAIN_WRAPPER(name_, base_, recursive_, timed_)       \
-  class name_ : public base_ {                                          \
+  class LOCKGRAPH_CAPABILITY("mutex") name_ : public detail::plain_lock<base_> { \
    public:                                                              \
     static constexpr bool is_recursive_mutex = recursive_;              \
     static constexpr bool is_timed_mutex = timed_;                      \

@@ -25,6 +25,7 @@ enum class report_kind {
   unreleased_lock,       // a lock is still held where it must not be (thread exit, destruction, ...)
   bad_unlock,            // unlock of a lock the calling thread does not hold
   long_wait,             // a thread has been blocked longer than the configured threshold
+  assertion_failed,      // assert_held() / assert_shared_held() / assert_not_held() was false
 };
 
 // The report_kind's name as spelled in the enum ("lock_order_inversion", ...): the JSON "kind".
@@ -36,6 +37,7 @@ constexpr const char* to_string(report_kind k) noexcept {
     case report_kind::unreleased_lock: return "unreleased_lock";
     case report_kind::bad_unlock: return "bad_unlock";
     case report_kind::long_wait: return "long_wait";
+    case report_kind::assertion_failed: return "assertion_failed";
   }
   return "unknown";
 }
@@ -96,6 +98,8 @@ struct thread_state {
 //  - unreleased_lock: `locks` = the locks still held; `threads` = {their holder} (with `holds`).
 //  - bad_unlock: `locks` = {the lock}; `thread`/`held`/`stack` = the unlocking thread.
 //  - long_wait: `threads[0]` is the waiter, `locks` = {what it waits on}, then the chain of holders.
+//  - assertion_failed: `locks` = {the lock asserted on}; `thread`/`held`/`stack` = the asserting thread,
+//    what it held and where it asserted; `summary` names the assertion and its file:line.
 struct report {
   report_kind kind = report_kind::lock_order_inversion;
   std::vector<std::string> locks;

@@ -17,8 +17,11 @@
 
 #include "lockgraph/detail/config.hpp"
 
+#include "lockgraph/thread_annotations.hpp"
 #if !LOCKGRAPH_DISABLED
 #include "lockgraph/detail/lock_base.hpp"
+#else
+#include "lockgraph/detail/plain_lock.hpp"
 #endif
 
 namespace lockgraph {
@@ -28,27 +31,28 @@ namespace lockgraph {
 namespace detail {
 
 template <class Native, lock_type Type>
-class basic_shared_lock : public basic_lock<Native, Type> {
+class LOCKGRAPH_CAPABILITY("mutex") basic_shared_lock : public basic_lock<Native, Type> {
   using base = basic_lock<Native, Type>;
 
  public:
   // Blocks until the calling thread holds the lock shared. Records edges like lock(), in shared mode.
-  void lock_shared() {
+  void lock_shared() LOCKGRAPH_ACQUIRE_SHARED() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     before_lock(this->meta_, mode_shared);
     if (LOCKGRAPH_PREDICT_FALSE(!this->native_.try_lock_shared())) {
       lock_contended(this->meta_, mode_shared, &block_shared<Native>, &this->native_);
     }
     after_lock(this->meta_, mode_shared);
   }
-  bool try_lock_shared() noexcept {
+  bool try_lock_shared() noexcept LOCKGRAPH_TRY_ACQUIRE_SHARED(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (!this->native_.try_lock_shared()) return false;
     after_lock(this->meta_, mode_shared | mode_try);
     return true;
   }
-  void unlock_shared() noexcept {
+  void unlock_shared() noexcept LOCKGRAPH_RELEASE_SHARED() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (LOCKGRAPH_PREDICT_TRUE(before_unlock(this->meta_, mode_shared))) this->native_.unlock_shared();
   }
   template <class Rep, class Period, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE_SHARED(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_shared_for(const std::chrono::duration<Rep, Period>& rel)
       -> decltype(std::declval<N&>().try_lock_shared_for(rel)) {
     if (!this->native_.try_lock_shared_for(rel)) return false;
@@ -56,6 +60,7 @@ class basic_shared_lock : public basic_lock<Native, Type> {
     return true;
   }
   template <class Clock, class Duration, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE_SHARED(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_shared_until(const std::chrono::time_point<Clock, Duration>& abs)
       -> decltype(std::declval<N&>().try_lock_shared_until(abs)) {
     if (!this->native_.try_lock_shared_until(abs)) return false;
@@ -70,7 +75,7 @@ class basic_shared_lock : public basic_lock<Native, Type> {
 }  // namespace detail
 
 // Drop-in for std::shared_mutex.
-class shared_mutex : public detail::basic_shared_lock<std::shared_mutex, detail::lock_type::shared_mutex> {
+class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::basic_shared_lock<std::shared_mutex, detail::lock_type::shared_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = false;
@@ -79,7 +84,7 @@ class shared_mutex : public detail::basic_shared_lock<std::shared_mutex, detail:
 };
 
 // Drop-in for std::shared_timed_mutex.
-class shared_timed_mutex
+class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex
     : public detail::basic_shared_lock<std::shared_timed_mutex, detail::lock_type::shared_timed_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
@@ -91,14 +96,14 @@ class shared_timed_mutex
 
 #else  // LOCKGRAPH_DISABLED
 
-class shared_mutex : public std::shared_mutex {
+class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::plain_shared_lock<std::shared_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = false;
   shared_mutex() = default;
   explicit shared_mutex(std::string_view) noexcept {}
 };
-class shared_timed_mutex : public std::shared_timed_mutex {
+class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_shared_lock<std::shared_timed_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = true;

@@ -45,6 +45,18 @@ int main(int argc, char** argv) {
     const bool ready = cv.wait_for(lk, std::chrono::milliseconds(1), [] { return true; });
     (void)ready;
   }
+  // Issue 10's additions: condition_variable_any, the annotated guards, the assertions (all true here).
+  lockgraph::condition_variable_any cv_any{"consumer cv_any"};
+  {
+    lockgraph::unique_lock<lockgraph::mutex> lk(unnamed);
+    unnamed.assert_held();
+    const bool ready = cv_any.wait_for(lk, std::chrono::milliseconds(1), [] { return true; });
+    (void)ready;
+  }
+  { lockgraph::mutex_lock<lockgraph::recursive_mutex> g(recursive); recursive.assert_held(); }
+  { lockgraph::reader_lock<lockgraph::shared_mutex> g(shared); shared.assert_shared_held(); }
+  { lockgraph::writer_lock<lockgraph::shared_timed_mutex> g(shared_timed); }
+  unnamed.assert_not_held();
 
   // The inversion: a then b, later b then a, in one thread.
   lockgraph::mutex a{"consumer a"};

@@ -2,6 +2,19 @@
 #ifndef LOCKGRAPH_DETAIL_CONFIG_HPP
 #define LOCKGRAPH_DETAIL_CONFIG_HPP
 
+// The public headers need C++17 (MSVC reports its language level in _MSVC_LANG; __cplusplus stays
+// 199711L there unless /Zc:__cplusplus). Below that, one clear error and nothing after it: the include
+// of a file that does not exist is fatal on every compiler, so no cascade of errors follows.
+#if defined(_MSVC_LANG)
+#define LOCKGRAPH_DETAIL_CPLUSPLUS _MSVC_LANG
+#else
+#define LOCKGRAPH_DETAIL_CPLUSPLUS __cplusplus
+#endif
+#if LOCKGRAPH_DETAIL_CPLUSPLUS < 201703L
+#error "lockgraph needs C++17 or later: compile with -std=c++17 (MSVC: /std:c++17) or newer"
+#include "lockgraph/detail/(compilation stopped: lockgraph needs C++17, see the error above)"
+#endif
+
 // LOCKGRAPH_DISABLED=1 (set by the CMake option LOCKGRAPH_DISABLE) turns every lockgraph type into
 // its std:: twin: no detector code is compiled into the caller and none is linked.
 #ifndef LOCKGRAPH_DISABLED

@@ -2,7 +2,8 @@
 //
 // basic_lock<Native, Type> owns a std:: lock (`Native`) and its lock_meta, and implements the exclusive
 // member functions (lock/try_lock/unlock and the timed ones when Native has them) with the hooks of
-// hooks.hpp. The public types in mutex.hpp and shared_mutex.hpp derive from it and add constructors
+// hooks.hpp. Every member is annotated for Clang's Thread Safety Analysis (the bodies, which work on the
+// underlying lock, are excluded from it). The public types in mutex.hpp and shared_mutex.hpp derive from it and add constructors
 // (and, for shared mutexes, the shared members). Header code: no throw/try/typeid, C++17.
 #ifndef LOCKGRAPH_DETAIL_LOCK_BASE_HPP
 #define LOCKGRAPH_DETAIL_LOCK_BASE_HPP
@@ -11,10 +12,24 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
+#include "lockgraph/detail/assertions.hpp"
 #include "lockgraph/detail/config.hpp"
+#include "lockgraph/thread_annotations.hpp"
+
+// The hooks lock and unlock the underlying std:: lock on the caller's behalf, which Clang's Thread Safety
+// Analysis cannot follow (libc++ annotates std::mutex): the public members below carry the annotations.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wthread-safety"
+#pragma clang diagnostic ignored "-Wthread-safety-beta"
+#endif
 #include "lockgraph/detail/hooks.hpp"
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 namespace lockgraph {
 class condition_variable;
@@ -22,8 +37,17 @@ class condition_variable;
 
 namespace lockgraph::detail {
 
+// native_handle_type where the std:: twin has one (std::mutex ... on POSIX; none for shared_timed_mutex).
+// A base class, so the public types have the typedef exactly when the twin does.
+template <class Native, class = void>
+struct native_handle_base {};
+template <class Native>
+struct native_handle_base<Native, std::void_t<typename Native::native_handle_type>> {
+  using native_handle_type = typename Native::native_handle_type;
+};
+
 template <class Native, lock_type Type>
-class basic_lock {
+class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Native> {
  public:
   basic_lock(const basic_lock&) = delete;
   basic_lock& operator=(const basic_lock&) = delete;
@@ -31,24 +55,25 @@ class basic_lock {
   // Blocks until the calling thread owns the lock. Records the lock-order edges from every lock the
   // thread holds to this one *before* it may block; reports self_deadlock (and aborts) if the thread
   // already holds it, and deadlock (and aborts) if blocking would close a circular wait.
-  LOCKGRAPH_ALWAYS_INLINE void lock() {
+  LOCKGRAPH_ALWAYS_INLINE void lock() LOCKGRAPH_ACQUIRE() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (LOCKGRAPH_PREDICT_FALSE(!lock_fast(meta_, native_))) lock_slow();
   }
 
   // Never blocks, so it adds no lock-order edge into this lock; once taken it counts as held.
-  bool try_lock() noexcept {
+  bool try_lock() noexcept LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (!native_.try_lock()) return false;
     after_lock(meta_, mode_try);
     return true;
   }
 
   // Reports bad_unlock (and leaves the lock alone) if the calling thread does not hold it.
-  LOCKGRAPH_ALWAYS_INLINE void unlock() noexcept {
+  LOCKGRAPH_ALWAYS_INLINE void unlock() noexcept LOCKGRAPH_RELEASE() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (LOCKGRAPH_PREDICT_TRUE(before_unlock(meta_, mode_exclusive))) native_.unlock();
   }
 
   // Timed acquisitions never wait forever, so like try_lock they add no edge into this lock.
   template <class Rep, class Period, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_for(const std::chrono::duration<Rep, Period>& rel)
       -> decltype(std::declval<N&>().try_lock_for(rel)) {
     if (!native_.try_lock_for(rel)) return false;
@@ -56,12 +81,25 @@ class basic_lock {
     return true;
   }
   template <class Clock, class Duration, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_until(const std::chrono::time_point<Clock, Duration>& abs)
       -> decltype(std::declval<N&>().try_lock_until(abs)) {
     if (!native_.try_lock_until(abs)) return false;
     after_lock(meta_, mode_try);
     return true;
   }
+
+  // Tell the analysis the calling thread holds this lock (exclusive / at least shared), and check it:
+  // lockgraph knows the thread's held locks, so a false assertion raises an assertion_failed report
+  // naming this call's site and what the thread holds. assert_not_held() checks the opposite; like
+  // absl::Mutex::AssertNotHeld it carries no annotation (the analysis has no negative assertion).
+  void assert_held(site where = site::current()) const noexcept LOCKGRAPH_ASSERT_CAPABILITY(this) {
+    check_assertion(meta_, assert_exclusive, where);
+  }
+  void assert_shared_held(site where = site::current()) const noexcept LOCKGRAPH_ASSERT_SHARED_CAPABILITY(this) {
+    check_assertion(meta_, assert_shared, where);
+  }
+  void assert_not_held(site where = site::current()) const noexcept { check_assertion(meta_, assert_not, where); }
 
   // The underlying lock's handle, where the std:: twin has one. Locking through it bypasses lockgraph.
   template <class N = Native>
@@ -72,7 +110,7 @@ class basic_lock {
  protected:
   constexpr explicit basic_lock(site where) noexcept : meta_(where, Type) {}
   explicit basic_lock(std::string_view name) noexcept : meta_(name, Type) {}
-  ~basic_lock() {
+  ~basic_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     // A lock nobody holds can be taken; one that cannot is being destroyed while held.
     const bool held = !native_.try_lock();
     if (!held) native_.unlock();
@@ -80,7 +118,7 @@ class basic_lock {
   }
 
   // What lock_fast() leaves out: a thread's first acquisition, a chain-cache miss, deep nesting.
-  LOCKGRAPH_NOINLINE void lock_slow() {
+  LOCKGRAPH_NOINLINE void lock_slow() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     before_lock(meta_, mode_exclusive);
     if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
       lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
@@ -95,12 +133,12 @@ class basic_lock {
 
 // Recursive locks: re-entry by the owner adds nothing to the graph and pushes nothing.
 template <class Native, lock_type Type>
-class basic_recursive_lock {
+class LOCKGRAPH_CAPABILITY("mutex") basic_recursive_lock : public native_handle_base<Native> {
  public:
   basic_recursive_lock(const basic_recursive_lock&) = delete;
   basic_recursive_lock& operator=(const basic_recursive_lock&) = delete;
 
-  void lock() {
+  void lock() LOCKGRAPH_ACQUIRE() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (owned_by_me()) {
       native_.lock();  // may throw std::system_error past the implementation's recursion limit
       ++count_;
@@ -113,7 +151,7 @@ class basic_recursive_lock {
     took(mode_exclusive);
   }
 
-  bool try_lock() noexcept {
+  bool try_lock() noexcept LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (owned_by_me()) {
       if (!native_.try_lock()) return false;
       ++count_;
@@ -124,7 +162,7 @@ class basic_recursive_lock {
     return true;
   }
 
-  void unlock() noexcept {
+  void unlock() noexcept LOCKGRAPH_RELEASE() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     if (owned_by_me() && count_ > 1) {
       --count_;
       native_.unlock();
@@ -137,11 +175,13 @@ class basic_recursive_lock {
   }
 
   template <class Rep, class Period, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_for(const std::chrono::duration<Rep, Period>& rel)
       -> decltype(std::declval<N&>().try_lock_for(rel)) {
     return try_lock_until(std::chrono::steady_clock::now() + rel);
   }
   template <class Clock, class Duration, class N = Native>
+  LOCKGRAPH_TRY_ACQUIRE(true) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
   auto try_lock_until(const std::chrono::time_point<Clock, Duration>& abs)
       -> decltype(std::declval<N&>().try_lock_until(abs)) {
     const bool reentry = owned_by_me();
@@ -154,6 +194,19 @@ class basic_recursive_lock {
     return true;
   }
 
+  // As basic_lock's; a recursive lock held at any depth counts as held.
+  // Tell the analysis the calling thread holds this lock (exclusive / at least shared), and check it:
+  // lockgraph knows the thread's held locks, so a false assertion raises an assertion_failed report
+  // naming this call's site and what the thread holds. assert_not_held() checks the opposite; like
+  // absl::Mutex::AssertNotHeld it carries no annotation (the analysis has no negative assertion).
+  void assert_held(site where = site::current()) const noexcept LOCKGRAPH_ASSERT_CAPABILITY(this) {
+    check_assertion(meta_, assert_exclusive, where);
+  }
+  void assert_shared_held(site where = site::current()) const noexcept LOCKGRAPH_ASSERT_SHARED_CAPABILITY(this) {
+    check_assertion(meta_, assert_shared, where);
+  }
+  void assert_not_held(site where = site::current()) const noexcept { check_assertion(meta_, assert_not, where); }
+
   template <class N = Native>
   auto native_handle() -> decltype(std::declval<N&>().native_handle()) {
     return native_.native_handle();
@@ -162,7 +215,7 @@ class basic_recursive_lock {
  protected:
   constexpr explicit basic_recursive_lock(site where) noexcept : meta_(where, Type) {}
   explicit basic_recursive_lock(std::string_view name) noexcept : meta_(name, Type) {}
-  ~basic_recursive_lock() {
+  ~basic_recursive_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     const bool held = owner_.load(std::memory_order_relaxed) != nullptr;
     if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
   }

@@ -1,0 +1,3 @@
+#include <mutex>
+#include <shared_mutex>
+int main() { std::mutex m; std::lock_guard<std::mutex> g(m); }
