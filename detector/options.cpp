@@ -70,6 +70,9 @@ template <class... Fs>
 struct overloaded : Fs... {
   using Fs::operator()...;
 };
+// Aggregate CTAD would deduce this by itself from C++20 on, but clang implements that only from 17.
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
 
 bool parse_bool(std::string_view value, bool& out) {
   if (value == "1" || value == "true") {
