@@ -8,6 +8,8 @@
 //   none   dladdr: the exported symbol's name only, no file:line
 #include "stack_trace.hpp"
 
+#include "runtime.hpp"
+
 #include <cxxabi.h>
 #include <unwind.h>
 
@@ -208,6 +210,18 @@ void for_each_user_frame(const stack_trace& st, F&& f) {
 
 std::string basename(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
+// strip_path_prefix=P, as the sanitizers apply it: everything up to and including the first P in the
+// path goes, and a "./" right after it.
+std::string_view shown_path(std::string_view path) {
+  const runtime* r = rt_if_created();
+  if (r == nullptr || r->opts.strip_path_prefix.empty()) return path;
+  const std::size_t at = path.find(r->opts.strip_path_prefix);
+  if (at == std::string_view::npos) return path;
+  path.remove_prefix(at + r->opts.strip_path_prefix.size());
+  if (path.substr(0, 2) == "./") path.remove_prefix(2);
+  return path;
+}
+
 struct unwind_state {
   void** buf;
   unsigned skip;
@@ -276,7 +290,7 @@ std::string stack_trace::to_string(std::string_view indent) const {
     std::snprintf(head, sizeof head, "#%u 0x%" PRIxPTR, shown++, addr);
     out.append(indent).append(head);
     if (!s.function.empty()) out.append(" in ").append(s.function);
-    if (!s.file.empty()) out.append(" ").append(s.file).append(":").append(std::to_string(s.line));
+    if (!s.file.empty()) out.append(" ").append(detail::shown_path(s.file)).append(":").append(std::to_string(s.line));
     if (s.inlined) out.append(" (inlined)");
     out.push_back('\n');
   });
