@@ -13,6 +13,7 @@
 #include <cxxabi.h>
 #include <unwind.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -118,6 +119,36 @@ Dwarf_Die* compile_unit_at(Dwfl_Module* mod, Dwarf_Addr pc, Dwarf_Addr& bias) {
   return nullptr;
 }
 
+// Appends the DIEs whose code covers `pc` below `parent`, outermost first. libdw's dwarf_getscopes
+// does not look inside DW_TAG_namespace, where clang (unlike GCC) puts the definitions of namespaced
+// functions; this walk does, and through classes (local and nested types' member functions).
+bool find_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  do {
+    switch (dwarf_tag(&child)) {
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+        if (dwarf_haspc(&child, pc) > 0) {
+          chain.push_back(child);
+          find_scopes(&child, pc, chain);
+          return true;
+        }
+        break;
+      case DW_TAG_namespace:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        if (find_scopes(&child, pc, chain)) return true;
+        break;
+      default:
+        break;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
 // Innermost first: one entry per inline level at `pc`, the real (out-of-line) function last.
 std::vector<symbol> symbolize(std::uintptr_t addr) {
   std::vector<symbol> out;
@@ -142,14 +173,22 @@ std::vector<symbol> symbolize(std::uintptr_t addr) {
     if (dwarf_getsrcfiles(cu, &files, nullptr) != 0) files = nullptr;
     // dwarf_getscopes finds the innermost scope at pc, but above an inlined call it continues with the
     // scopes of the inlined function's definition; dwarf_getscopes_die walks the DIE tree instead,
-    // through every enclosing inlined call up to the real function.
+    // through every enclosing inlined call up to the real function. Where dwarf_getscopes finds
+    // nothing (a function defined inside a namespace DIE), find_scopes walks the tree itself.
     Dwarf_Die* innermost = nullptr;
-    Dwarf_Die* scopes = nullptr;
+    Dwarf_Die* found = nullptr;
+    std::vector<Dwarf_Die> scopes;
     int n = dwarf_getscopes(cu, pc - bias, &innermost);
-    if (n > 0) n = dwarf_getscopes_die(&innermost[0], &scopes);
+    if (n > 0) n = dwarf_getscopes_die(&innermost[0], &found);
+    if (n > 0) {
+      scopes.assign(found, found + n);
+    } else if (find_scopes(cu, pc - bias, scopes)) {
+      std::reverse(scopes.begin(), scopes.end());
+    }
     std::free(innermost);
-    for (int i = 0; i < n; ++i) {
-      Dwarf_Die* scope = &scopes[i];
+    std::free(found);
+    for (Dwarf_Die& die : scopes) {
+      Dwarf_Die* scope = &die;
       const int tag = dwarf_tag(scope);
       if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
       out.push_back({function_name(scope), file != nullptr ? file : "", line, tag == DW_TAG_inlined_subroutine});
@@ -163,7 +202,6 @@ std::vector<symbol> symbolize(std::uintptr_t addr) {
       }
       if (dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &attr), &value) == 0) line = static_cast<int>(value);
     }
-    std::free(scopes);
     if (!out.empty()) out.back().inlined = false;  // the outermost level is the real frame
   }
   if (out.empty()) {

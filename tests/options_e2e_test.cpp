@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "support/stacks.hpp"
 #include "support/subprocess.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -28,7 +30,7 @@ constexpr const char* kInversionTitle = "lockgraph: lock-order-inversion (potent
 
 std::map<std::string, std::string> env_with(const std::string& options) {
   std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
-#if defined(__SANITIZE_THREAD__)
+#if LGTEST_TSAN
   env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";  // lockgraph is the detector under test
 #endif
   return env;
@@ -327,6 +329,7 @@ TEST(OptionsEndToEnd, UnopenableLogPathFallsBackToStderr) {
 
 // The source tree's prefix is cut from the file paths of printed stacks.
 TEST(OptionsEndToEnd, StripPathPrefixShortensStackPaths) {
+  LGTEST_REQUIRE_SOURCE_LINES();
   const std::string full = std::string(LOCKGRAPH_SOURCE_DIR) + "/tests/programs/inversion_program.cpp:";
   const run_result plain = run_program("");
   ASSERT_TRUE(contains(plain.err, full)) << "the control run shows no absolute source path: " << plain.describe();
@@ -340,7 +343,7 @@ TEST(OptionsEndToEnd, StripPathPrefixShortensStackPaths) {
 // ---- lockgraph_default_options() ------------------------------------------------------------------------
 
 run_result run_defaults_program(std::map<std::string, std::string> env) {
-#if defined(__SANITIZE_THREAD__)
+#if LGTEST_TSAN
   env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";
 #endif
   return lgtest::run({lgtest::program("default_options_program")}, env, kTimeout);
