@@ -26,13 +26,19 @@ struct bounded {
   void set(options& out, std::uint32_t value) const { out.*field = static_cast<T>(value); }
 };
 
+// A free-text option (a path): the field and what its messages show as accepted.
+struct text {
+  std::string options::*field;
+  std::string_view accepted;
+};
+
 struct option_spec {
   std::string_view key;
-  std::variant<std::string options::*, bool options::*, bounded<int>, bounded<unsigned>> target;
+  std::variant<text, bool options::*, bounded<int>, bounded<unsigned>> target;
 };
 
 constexpr std::array kSpecs = {
-    option_spec{"report_dir", &options::report_dir},
+    option_spec{"report_dir", text{&options::report_dir, "report_dir=DIR"}},
     option_spec{"exitcode", bounded<int>{&options::exitcode, 255}},
     option_spec{"enabled", &options::enabled},
     option_spec{"abort_on_deadlock", &options::abort_on_deadlock},
@@ -42,6 +48,8 @@ constexpr std::array kSpecs = {
     option_spec{"print_reports", &options::print_reports},
     option_spec{"check_at_exit", &options::check_at_exit},
     option_spec{"dump_signal", bounded<int>{&options::dump_signal, 64}},
+    option_spec{"log_path", text{&options::log_path, "stderr, stdout or a path"}},
+    option_spec{"strip_path_prefix", text{&options::strip_path_prefix, "strip_path_prefix=PREFIX"}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.
@@ -64,12 +72,16 @@ constexpr auto kJoinedKeys = [] {
   return joined;
 }();
 
-constexpr std::string_view kFormat = "(format: key=value:key=value)";
+constexpr std::string_view kFormat = "(format: key=value pairs separated by ':', ',' or spaces)";
+constexpr std::string_view kSeparators = ":, \t\n\r";
 
 template <class... Fs>
 struct overloaded : Fs... {
   using Fs::operator()...;
 };
+// Aggregate CTAD would deduce this by itself from C++20 on, but clang implements that only from 17.
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
 
 bool parse_bool(std::string_view value, bool& out) {
   if (value == "1" || value == "true") {
@@ -97,25 +109,40 @@ bool parse_bounded(std::string_view value, std::uint32_t max, std::uint32_t& out
 std::string accepted_values(const option_spec& spec) {
   return std::visit(
       overloaded{
-          [&](std::string options::*) { return std::string(spec.key) + "=DIR"; },
+          [](const text& t) { return std::string(t.accepted); },
           [](bool options::*) { return std::string("0 or 1"); },
           [](auto integer) { return "an integer from 0 to " + std::to_string(integer.max); },
       },
       spec.target);
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// 'text' for a message, which stays one line: a newline, tab or CR inside shows as \n, \t, \r.
+std::string quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 
 // Applies one "key=value" to `out`; returns the error message, or an empty string.
-std::string apply(const option_spec& spec, std::string_view value, options& out) {
+std::string apply(std::string_view source, const option_spec& spec, std::string_view value, options& out) {
   if (value.empty()) {
-    return "LOCKGRAPH_OPTIONS: " + quoted(spec.key) + " needs a value (accepted: " + accepted_values(spec) +
+    return std::string(source) + ": " + quoted(spec.key) + " needs a value (accepted: " + accepted_values(spec) +
            ")";
   }
   const bool ok = std::visit(
       overloaded{
-          [&](std::string options::*field) {
-            out.*field = std::string(value);
+          [&](const text& t) {
+            out.*t.field = std::string(value);
             return true;
           },
           [&](bool options::*field) { return parse_bool(value, out.*field); },
@@ -128,7 +155,7 @@ std::string apply(const option_spec& spec, std::string_view value, options& out)
       },
       spec.target);
   if (ok) return {};
-  return "LOCKGRAPH_OPTIONS: bad value " + quoted(value) + " for " + quoted(spec.key) + " (accepted: " +
+  return std::string(source) + ": bad value " + quoted(value) + " for " + quoted(spec.key) + " (accepted: " +
          accepted_values(spec) + ")";
 }
 
@@ -143,27 +170,51 @@ const option_spec* find_spec(std::string_view key) {
 
 std::string_view accepted_option_keys() noexcept { return {kJoinedKeys.data(), kJoinedKeys.size()}; }
 
-std::string parse_options(std::string_view text, options& out) {
+std::string parse_options(std::string_view text, options& out, std::string_view source) {
+  const std::string prefix = std::string(source) + ": ";
   options parsed = out;
-  while (!text.empty()) {
-    const std::size_t colon = text.find(':');
-    const std::string_view segment = text.substr(0, colon);
-    text = colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
-    if (segment.empty()) continue;
-
-    const std::size_t eq = segment.find('=');
-    if (eq == std::string_view::npos) {
-      return "LOCKGRAPH_OPTIONS: missing '=' in " + quoted(segment) + " " + std::string(kFormat);
+  std::size_t at = 0;
+  while (true) {
+    at = text.find_first_not_of(kSeparators, at);
+    if (at == std::string_view::npos) break;
+    const std::size_t pair_at = at;
+    // The key runs to '=' (or, for a malformed pair, to the next separator).
+    const std::size_t end_of_key = text.find_first_of("=" + std::string(kSeparators), at);
+    if (end_of_key == std::string_view::npos || text[end_of_key] != '=') {
+      return prefix + "missing '=' in " + quoted(text.substr(at, end_of_key - at)) + " " + std::string(kFormat);
     }
-    if (eq == 0) return "LOCKGRAPH_OPTIONS: missing key in " + quoted(segment) + " " + std::string(kFormat);
-
-    const std::string_view key = segment.substr(0, eq);
+    const std::string_view key = text.substr(at, end_of_key - at);
+    const std::size_t value_at = end_of_key + 1;
+    std::string_view value;
+    if (value_at < text.size() && (text[value_at] == '\'' || text[value_at] == '"')) {
+      // A quoted value may hold separators: log_path='/tmp/a b'. It ends at the same quote.
+      const char quote = text[value_at];
+      const std::size_t close = text.find(quote, value_at + 1);
+      if (close == std::string_view::npos) {
+        return prefix + "unterminated " + std::string(1, quote) + " quote in " + quoted(text.substr(at)) + " " +
+               std::string(kFormat);
+      }
+      value = text.substr(value_at + 1, close - value_at - 1);
+      at = close + 1;
+      if (at < text.size() && kSeparators.find(text[at]) == std::string_view::npos) {
+        const std::size_t end = text.find_first_of(kSeparators, at);
+        const std::size_t len = end == std::string_view::npos ? end : end - pair_at;
+        return prefix + "text after the closing quote in " + quoted(text.substr(pair_at, len)) + " " +
+               std::string(kFormat);
+      }
+    } else {
+      const std::size_t end = text.find_first_of(kSeparators, value_at);
+      value = text.substr(value_at, end == std::string_view::npos ? std::string_view::npos : end - value_at);
+      at = end == std::string_view::npos ? text.size() : end;
+    }
+    if (key.empty()) {
+      return prefix + "missing key in " + quoted(text.substr(pair_at, at - pair_at)) + " " + std::string(kFormat);
+    }
     const option_spec* spec = find_spec(key);
     if (spec == nullptr) {
-      return "LOCKGRAPH_OPTIONS: unknown key " + quoted(key) + " (accepted: " +
-             std::string(accepted_option_keys()) + ")";
+      return prefix + "unknown key " + quoted(key) + " (accepted: " + std::string(accepted_option_keys()) + ")";
     }
-    if (std::string error = apply(*spec, segment.substr(eq + 1), parsed); !error.empty()) return error;
+    if (std::string error = apply(source, *spec, value, parsed); !error.empty()) return error;
   }
   out = std::move(parsed);
   return {};

@@ -1,7 +1,10 @@
 // detector/options.hpp: the run-time options read from LOCKGRAPH_OPTIONS.
 //
-// Format: "key=value:key=value". Empty segments ("a=1::b=2", a trailing ':') and the empty string are
-// accepted; a key given twice takes its last value; keys are case-sensitive and nothing is trimmed.
+// Format: key=value pairs separated by ':', ',' or white space, in any mix ("a=1:b=2", "a=1,b=2",
+// "a=1 b=2"), as the sanitizers accept them. A value that holds a separator (a path with a space or a
+// colon) is quoted with ' or ": log_path='/tmp/my logs/lg'. Empty segments ("a=1::b=2", a trailing
+// ':') and the empty string are accepted; a key given twice takes its last value; keys are
+// case-sensitive.
 // Parsing is a pure function of its input: it reads no environment and prints nothing, so the caller
 // decides how to report an error (lockgraph prints "lockgraph: " + message and exits with status 2).
 #ifndef LOCKGRAPH_DETECTOR_OPTIONS_HPP
@@ -25,6 +28,9 @@ struct options {
   bool check_at_exit = true;       // check_at_exit=0|1: report locks still held at normal process exit
   int dump_signal = 0;             // dump_signal=N, 0..64: on signal N, report every blocked thread and
                                    //   write the wait-for graph (0 = install no handler)
+  std::string log_path;            // log_path=stderr|stdout|PATH: where report text goes; PATH means
+                                   //   PATH.<pid>, one file per process (empty = stderr)
+  std::string strip_path_prefix;   // strip_path_prefix=PREFIX: cut from source paths in printed stacks
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty
@@ -33,7 +39,9 @@ struct options {
 // and leaves `out` untouched, so a bad string never half-applies.
 // Booleans are 0, 1, true or false; integers are unsigned decimal within the key's range.
 // Allocates only for the error message; never throws anything but std::bad_alloc.
-std::string parse_options(std::string_view text, options& out);
+// `source` names where the text came from, first in every message ("LOCKGRAPH_OPTIONS",
+// "lockgraph_default_options()").
+std::string parse_options(std::string_view text, options& out, std::string_view source = "LOCKGRAPH_OPTIONS");
 
 // Every accepted key, comma-separated, in declaration order: "report_dir, exitcode, ...".
 std::string_view accepted_option_keys() noexcept;

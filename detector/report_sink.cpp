@@ -2,6 +2,7 @@
 #include "report_sink.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,9 +54,71 @@ int write_atomically(const std::string& path, const std::string& content) {
 
 }  // namespace
 
+int make_dirs(const std::string& path, std::string* failed) {
+  std::size_t at = 0;
+  while (at != std::string::npos) {
+    at = path.find('/', at + 1);
+    const std::string dir = path.substr(0, at);
+    if (dir.empty() || ::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) continue;
+    const int err = errno;
+    if (failed != nullptr) *failed = dir;
+    return err;
+  }
+  // Every component exists; the last must be a directory.
+  struct stat st {};
+  int err = 0;
+  if (::stat(path.c_str(), &st) != 0) {
+    err = errno;
+  } else if (!S_ISDIR(st.st_mode)) {
+    err = ENOTDIR;
+  }
+  if (err != 0 && failed != nullptr) *failed = path;
+  return err;
+}
+
+bool report_sink::make_report_dir() {
+  std::string failed;
+  const int err = make_dirs(opts_.report_dir, &failed);
+  if (err == 0) return true;
+  std::lock_guard<std::mutex> g(mu_);
+  if (!dir_error_printed_) {
+    dir_error_printed_ = true;
+    std::string line = "lockgraph: report_dir '" + opts_.report_dir + "': cannot create directory";
+    if (failed != opts_.report_dir) line += " '" + failed + "'";
+    print(line + " (" + std::strerror(err) + "); reports still go to " +
+          (opts_.log_path.empty() ? std::string("stderr") : opts_.log_path) + "\n");
+  }
+  return false;
+}
+
+void report_sink::print(const std::string& text) {
+  std::lock_guard<std::mutex> g(log_mu_);
+  int fd = 2;
+  if (opts_.log_path == "stdout") {
+    fd = 1;
+  } else if (!opts_.log_path.empty() && opts_.log_path != "stderr") {
+    const long pid = static_cast<long>(::getpid());
+    if (log_pid_ != pid) {
+      // First use in this process. A descriptor inherited across fork() is the parent's file.
+      if (log_fd_ >= 0) ::close(log_fd_);
+      log_pid_ = pid;
+      const std::string path = opts_.log_path + "." + std::to_string(pid);
+      log_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      log_failed_ = log_fd_ < 0;
+      if (log_failed_) {
+        write_all(2, "lockgraph: log_path '" + opts_.log_path + "': cannot open '" + path + "' (" +
+                         std::strerror(errno) + "); reports go to stderr\n");
+      }
+    }
+    if (!log_failed_) fd = log_fd_;
+  }
+  write_all(fd, text);
+}
+
 std::vector<std::string> report_sink::write_files(const report& r) {
   std::vector<std::string> written;
   if (opts_.report_dir.empty()) return written;
+  if (!make_report_dir()) return written;
   // pid + per-process sequence: unique among processes sharing the directory on this host. O_EXCL on
   // the temporary catches the rest (a pid reused while old files remain): then a suffix is added.
   char stem[96];
@@ -73,8 +136,8 @@ std::vector<std::string> report_sink::write_files(const report& r) {
     std::lock_guard<std::mutex> g(mu_);
     if (!dir_error_printed_) {
       dir_error_printed_ = true;
-      write_all(2, "lockgraph: report_dir '" + opts_.report_dir + "': cannot write report files (" +
-                       std::strerror(err) + "); reports still go to stderr\n");
+      print("lockgraph: report_dir '" + opts_.report_dir + "': cannot write report files (" + std::strerror(err) +
+            "); reports still go to " + (opts_.log_path.empty() ? std::string("stderr") : opts_.log_path) + "\n");
     }
     return written;
   }
@@ -94,10 +157,10 @@ bool report_sink::raise(report r, const std::string& key) {
     reports_.push_back(r);
     handler = handler_;
   }
-  if (opts_.print_reports) write_all(2, to_text(r));
+  if (opts_.print_reports) print(to_text(r));
   if (handler) handler(r);
   if (opts_.halt_on_report) {
-    write_all(2, "lockgraph: halt_on_report=1: aborting after the first report\n");
+    print("lockgraph: halt_on_report=1: aborting after the first report\n");
     std::abort();
   }
   return true;

@@ -28,9 +28,25 @@ class report_sink {
   std::size_t count() const;
   report_handler set_handler(report_handler h);
 
-  // fork(): hold the sink's lock across the fork (see runtime.cpp).
-  void lock_for_fork() { mu_.lock(); }
-  void unlock_after_fork() { mu_.unlock(); }
+  // Writes lockgraph's output (report text, its own one-line notices) where log_path says: stderr
+  // (the default), stdout, or PATH.<pid>, opened on first use in each process (a forked child opens
+  // its own). A PATH that cannot be opened is said once on stderr, and the text goes to stderr.
+  // Thread-safe; one write(2) per call, so texts from two threads do not interleave.
+  void print(const std::string& text);
+
+  // Creates report_dir with its parents if missing. False (after one error line, once per process)
+  // when it cannot be created. Thread-safe.
+  bool make_report_dir();
+
+  // fork(): hold the sink's locks across the fork (see runtime.cpp).
+  void lock_for_fork() {
+    mu_.lock();
+    log_mu_.lock();
+  }
+  void unlock_after_fork() {
+    log_mu_.unlock();
+    mu_.unlock();
+  }
 
  private:
   // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
@@ -44,7 +60,16 @@ class report_sink {
   report_handler handler_;
   std::uint64_t sequence_ = 0;
   bool dir_error_printed_ = false;  // an unwritable report_dir is said once
+
+  std::mutex log_mu_;      // after mu_ when both are taken
+  int log_fd_ = -1;        // the log_path file, opened by process log_pid_
+  long log_pid_ = 0;
+  bool log_failed_ = false;  // log_path could not be opened in process log_pid_: stderr instead
 };
+
+// mkdir -p: creates `path` and its missing parents (mode 0777 less the umask). Returns 0, or the
+// errno of the first failure with the directory that failed in `*failed`.
+int make_dirs(const std::string& path, std::string* failed);
 
 }  // namespace lockgraph::detail
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "lockgraph/options.hpp"
 #include "misuse.hpp"
 #include "snapshot.hpp"
 #include "watchdog.hpp"
@@ -41,15 +42,21 @@ void after_fork_in_child() noexcept {
   restart_watchdog_after_fork();
 }
 
+// A bad option string: one line on stderr, exit status 2 (as the sanitizers do).
+void apply_options(runtime& r, const char* text, std::string_view source) noexcept {
+  if (text == nullptr) return;
+  const std::string error = parse_options(text, r.opts, source);
+  if (error.empty()) return;
+  std::fprintf(stderr, "lockgraph: %s\n", error.c_str());
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
 runtime* create_runtime() noexcept {
   auto* r = new runtime();  // never destroyed: locks may be used by static destructors
-  const char* env = std::getenv("LOCKGRAPH_OPTIONS");
-  const std::string error = parse_options(env != nullptr ? env : "", r->opts);
-  if (!error.empty()) {
-    std::fprintf(stderr, "lockgraph: %s\n", error.c_str());
-    std::fflush(stderr);
-    std::_Exit(2);
-  }
+  // The program's built-in defaults first; LOCKGRAPH_OPTIONS overrides them key by key.
+  apply_options(*r, lockgraph_default_options(), "lockgraph_default_options()");
+  apply_options(*r, std::getenv("LOCKGRAPH_OPTIONS"), "LOCKGRAPH_OPTIONS");
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }
@@ -93,6 +100,9 @@ __attribute__((destructor)) void lockgraph_process_exit() {
 }  // namespace lockgraph::detail
 
 // ---- public functions ---------------------------------------------------------------------------------
+// Weak: a program's own definition replaces this one (see lockgraph/options.hpp).
+extern "C" __attribute__((weak)) const char* lockgraph_default_options() { return nullptr; }
+
 namespace lockgraph {
 
 bool enabled() noexcept { return detail::rt().opts.enabled; }

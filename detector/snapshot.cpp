@@ -262,7 +262,7 @@ void dump_now(runtime& r) {
   std::string where = "stderr";
   const std::string dot = wait_for_dot_text();
   static int dumps = 0;
-  if (!r.opts.report_dir.empty()) {
+  if (!r.opts.report_dir.empty() && r.sink.make_report_dir()) {
     const std::string path = r.opts.report_dir + "/lockgraph-" + std::to_string(::getpid()) + "-waitfor-" +
                              std::to_string(++dumps) + ".dot";
     const std::string tmp = path + ".tmp";
@@ -274,7 +274,7 @@ void dump_now(runtime& r) {
   std::string line = "lockgraph: signal " + std::to_string(r.opts.dump_signal) + ": " +
                      std::to_string(blocked.size()) + " thread(s) blocked; wait-for graph: " + where + "\n";
   if (where == "stderr") line += dot;
-  [[maybe_unused]] const ssize_t n = ::write(2, line.data(), line.size());
+  r.sink.print(line);
   for (auto& [rep, key] : blocked) r.sink.raise(std::move(rep), key);
 }
 

@@ -1,21 +1,36 @@
-// stack_trace.cpp: capture with Boost.Stacktrace's safe_dump_to (no symbolization, no locks); print
-// with libbacktrace's DWARF reader when the toolchain ships it (GCC does, as libbacktrace.a), which
-// names every inlined frame at an address (at -O2 the function that took the lock is usually inlined
-// into its caller); otherwise with Boost.Stacktrace's frame API, one name per address.
+// stack_trace.cpp: capture with the unwinder's _Unwind_Backtrace (no symbolization, no locks, no
+// allocation but the vector); symbolize only when printed, with the backend chosen at configure time
+// (LOCKGRAPH_STACKTRACE, see CMakeLists.txt):
+//   libdw  elfutils' DWARF reader: every inlined frame at an address, each with its file:line (at -O2
+//          the function that took the lock is usually inlined into its caller), whichever compiler
+//          built the binary; needs no Boost, so it also works with libc++
+//   boost  Boost.Stacktrace's frame API (backtrace flavour): one name and file:line per address
+//   none   dladdr: the exported symbol's name only, no file:line
 #include "stack_trace.hpp"
 
+#include "runtime.hpp"
+
 #include <cxxabi.h>
+#include <unwind.h>
 
-#include <boost/stacktrace.hpp>
-
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <vector>
 
-#if LOCKGRAPH_HAVE_LIBBACKTRACE
-#include <backtrace.h>
+#if LOCKGRAPH_STACKTRACE_LIBDW
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <mutex>
+#elif LOCKGRAPH_STACKTRACE_BOOST
+#include <boost/stacktrace/frame.hpp>
+#else
+#include <dlfcn.h>
 #endif
 
 namespace lockgraph::detail {
@@ -28,52 +43,185 @@ struct symbol {
   bool inlined = false;  // an inlined call inside the frame listed after it
 };
 
-std::string demangle(const char* name) {
+[[maybe_unused]] std::string demangle(const char* name) {
   if (name == nullptr) return {};
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
   return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
 
-#if LOCKGRAPH_HAVE_LIBBACKTRACE
-backtrace_state* state() {
-  // threaded=1: libbacktrace serializes its own lazy DWARF loading. Created once, never freed.
-  static backtrace_state* s = backtrace_create_state(nullptr, 1, [](void*, const char*, int) {}, nullptr);
-  return s;
+#if LOCKGRAPH_STACKTRACE_LIBDW
+// One Dwfl for the process, describing its own mappings; libdw is not thread-safe, so one mutex
+// serializes every use. Held across fork by the forking thread (pthread_atfork), so a child never
+// inherits it locked. Created on first use, never freed (reports may be printed from atexit handlers).
+class dwfl_session {
+ public:
+  static dwfl_session& get() {
+    static dwfl_session* s = new dwfl_session();
+    return *s;
+  }
+
+  std::mutex mu;
+
+  // The module mapped at `pc`; when none is, the process may have loaded a library since the last
+  // look: re-reads /proc/self/maps once.
+  Dwfl_Module* module_at(Dwarf_Addr pc) {
+    if (dwfl_ == nullptr) return nullptr;
+    Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
+    if (mod == nullptr) {
+      report();
+      mod = dwfl_addrmodule(dwfl_, pc);
+    }
+    return mod;
+  }
+
+ private:
+  dwfl_session() {
+    dwfl_ = dwfl_begin(&callbacks_);
+    if (dwfl_ != nullptr) report();
+    pthread_atfork([] { get().mu.lock(); }, [] { get().mu.unlock(); }, [] { get().mu.unlock(); });
+  }
+
+  void report() {
+    dwfl_report_begin(dwfl_);
+    dwfl_linux_proc_report(dwfl_, getpid());
+    dwfl_report_end(dwfl_, nullptr, nullptr);
+  }
+
+  char* debuginfo_path_ = nullptr;
+  Dwfl_Callbacks callbacks_{dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo, nullptr, &debuginfo_path_};
+  Dwfl* dwfl_ = nullptr;
+};
+
+std::string string_attr(Dwarf_Die* die, unsigned name) {
+  Dwarf_Attribute attr;
+  const char* s = dwarf_formstring(dwarf_attr_integrate(die, name, &attr));
+  return s != nullptr ? std::string(s) : std::string();
 }
 
-// Innermost first: libbacktrace calls back once per inline level at `pc`.
+// The C++ name of a subprogram or inlined call: its demangled linkage name when it has one (that
+// carries the namespace, class and parameters), else its plain name ("main", C functions).
+std::string function_name(Dwarf_Die* die) {
+  for (unsigned attr : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (std::string linkage = string_attr(die, attr); !linkage.empty()) return demangle(linkage.c_str());
+  }
+  return string_attr(die, DW_AT_name);
+}
+
+// The compile unit whose code covers `pc`. libdw finds it through .debug_aranges, which clang does not
+// emit by default; then every unit's own address ranges are searched.
+Dwarf_Die* compile_unit_at(Dwfl_Module* mod, Dwarf_Addr pc, Dwarf_Addr& bias) {
+  if (Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias); cu != nullptr) return cu;
+  Dwarf_Die* cu = nullptr;
+  while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != nullptr) {
+    if (dwarf_haspc(cu, pc - bias) > 0) return cu;
+  }
+  return nullptr;
+}
+
+// Appends the DIEs whose code covers `pc` below `parent`, outermost first. libdw's dwarf_getscopes
+// does not look inside DW_TAG_namespace, where clang (unlike GCC) puts the definitions of namespaced
+// functions; this walk does, and through classes (local and nested types' member functions).
+bool find_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  do {
+    switch (dwarf_tag(&child)) {
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+        if (dwarf_haspc(&child, pc) > 0) {
+          chain.push_back(child);
+          find_scopes(&child, pc, chain);
+          return true;
+        }
+        break;
+      case DW_TAG_namespace:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        if (find_scopes(&child, pc, chain)) return true;
+        break;
+      default:
+        break;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
+// Innermost first: one entry per inline level at `pc`, the real (out-of-line) function last.
 std::vector<symbol> symbolize(std::uintptr_t addr) {
   std::vector<symbol> out;
   // A return address points after the call; the call itself is one byte earlier.
-  const std::uintptr_t pc = addr > 0 ? addr - 1 : addr;
-  backtrace_pcinfo(
-      state(), pc,
-      [](void* data, std::uintptr_t, const char* file, int line, const char* function) {
-        auto* syms = static_cast<std::vector<symbol>*>(data);
-        if (function == nullptr && file == nullptr) return 0;
-        syms->push_back({demangle(function), file != nullptr ? file : "", line, true});
-        return 0;
-      },
-      [](void*, const char*, int) {}, &out);
-  if (!out.empty()) {
-    out.back().inlined = false;  // the outermost level is the real frame
-  } else {
-    backtrace_syminfo(
-        state(), pc,
-        [](void* data, std::uintptr_t, const char* name, std::uintptr_t, std::uintptr_t) {
-          if (name != nullptr) static_cast<std::vector<symbol>*>(data)->push_back({demangle(name), "", 0, false});
-        },
-        [](void*, const char*, int) {}, &out);
+  const Dwarf_Addr pc = addr > 0 ? addr - 1 : addr;
+  dwfl_session& session = dwfl_session::get();
+  std::lock_guard<std::mutex> guard(session.mu);
+  Dwfl_Module* mod = session.module_at(pc);
+  if (mod == nullptr) return out;
+
+  Dwarf_Addr bias = 0;
+  if (Dwarf_Die* cu = compile_unit_at(mod, pc, bias); cu != nullptr) {
+    // The innermost level's position comes from the line table; each outer level's is the call
+    // site recorded on the inlined call it contains.
+    const char* file = nullptr;
+    int line = 0;
+    if (Dwarf_Line* l = dwarf_getsrc_die(cu, pc - bias); l != nullptr) {
+      file = dwarf_linesrc(l, nullptr, nullptr);
+      if (dwarf_lineno(l, &line) != 0) line = 0;
+    }
+    Dwarf_Files* files = nullptr;
+    if (dwarf_getsrcfiles(cu, &files, nullptr) != 0) files = nullptr;
+    // dwarf_getscopes finds the innermost scope at pc, but above an inlined call it continues with the
+    // scopes of the inlined function's definition; dwarf_getscopes_die walks the DIE tree instead,
+    // through every enclosing inlined call up to the real function. Where dwarf_getscopes finds
+    // nothing (a function defined inside a namespace DIE), find_scopes walks the tree itself.
+    Dwarf_Die* innermost = nullptr;
+    Dwarf_Die* found = nullptr;
+    std::vector<Dwarf_Die> scopes;
+    int n = dwarf_getscopes(cu, pc - bias, &innermost);
+    if (n > 0) n = dwarf_getscopes_die(&innermost[0], &found);
+    if (n > 0) {
+      scopes.assign(found, found + n);
+    } else if (find_scopes(cu, pc - bias, scopes)) {
+      std::reverse(scopes.begin(), scopes.end());
+    }
+    std::free(innermost);
+    std::free(found);
+    for (Dwarf_Die& die : scopes) {
+      Dwarf_Die* scope = &die;
+      const int tag = dwarf_tag(scope);
+      if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
+      out.push_back({function_name(scope), file != nullptr ? file : "", line, tag == DW_TAG_inlined_subroutine});
+      if (tag == DW_TAG_subprogram) break;
+      Dwarf_Attribute attr;
+      Dwarf_Word value = 0;
+      file = nullptr;
+      line = 0;
+      if (files != nullptr && dwarf_formudata(dwarf_attr(scope, DW_AT_call_file, &attr), &value) == 0) {
+        file = dwarf_filesrc(files, value, nullptr, nullptr);
+      }
+      if (dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &attr), &value) == 0) line = static_cast<int>(value);
+    }
+    if (!out.empty()) out.back().inlined = false;  // the outermost level is the real frame
+  }
+  if (out.empty()) {
+    // No debug info here: the ELF symbol table still names the function.
+    if (const char* name = dwfl_module_addrname(mod, pc); name != nullptr) out.push_back({demangle(name), "", 0, false});
   }
   return out;
 }
-#else
+#elif LOCKGRAPH_STACKTRACE_BOOST
 std::vector<symbol> symbolize(std::uintptr_t addr) {
   const boost::stacktrace::frame f(reinterpret_cast<boost::stacktrace::frame::native_frame_ptr_t>(addr));
   symbol s{f.name(), f.source_file(), static_cast<int>(f.source_line()), false};
   if (s.function.empty() && s.file.empty()) return {};
   return {s};
+}
+#else
+std::vector<symbol> symbolize(std::uintptr_t addr) {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(addr > 0 ? addr - 1 : addr), &info) == 0 || info.dli_sname == nullptr) return {};
+  return {symbol{demangle(info.dli_sname), "", 0, false}};
 }
 #endif
 
@@ -100,28 +248,57 @@ void for_each_user_frame(const stack_trace& st, F&& f) {
 
 std::string basename(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
+// strip_path_prefix=P, as the sanitizers apply it: everything up to and including the first P in the
+// path goes, and a "./" right after it.
+std::string_view shown_path(std::string_view path) {
+  const runtime* r = rt_if_created();
+  if (r == nullptr || r->opts.strip_path_prefix.empty()) return path;
+  const std::size_t at = path.find(r->opts.strip_path_prefix);
+  if (at == std::string_view::npos) return path;
+  path.remove_prefix(at + r->opts.strip_path_prefix.size());
+  if (path.substr(0, 2) == "./") path.remove_prefix(2);
+  return path;
+}
+
+struct unwind_state {
+  void** buf;
+  unsigned skip;
+  unsigned size;
+  unsigned capacity;
+};
+
+_Unwind_Reason_Code unwind_one(_Unwind_Context* ctx, void* arg) {
+  auto* u = static_cast<unwind_state*>(arg);
+  if (u->skip > 0) {
+    --u->skip;
+    return _URC_NO_REASON;
+  }
+  const _Unwind_Ptr ip = _Unwind_GetIP(ctx);
+  if (ip == 0) return _URC_END_OF_STACK;
+  u->buf[u->size++] = reinterpret_cast<void*>(ip);
+  return u->size < u->capacity ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 }  // namespace
 
-stack_trace capture_stack(unsigned depth) {
+// Not inlined, so "skip this function's own frame" holds at every optimization level.
+__attribute__((noinline)) stack_trace capture_stack(unsigned depth) {
   stack_trace st;
   if (depth == 0) return st;
   constexpr unsigned kMax = 160;
   void* buf[kMax];
-  const unsigned want = depth + 1 < kMax ? depth + 1 : kMax;
-  // Skip safe_dump_to's own frame and this function's.
-  const std::size_t n = boost::stacktrace::safe_dump_to(1, buf, want * sizeof(void*));
-  st.frames.reserve(n);
-  for (std::size_t i = 0; i < n && i < depth; ++i) {
-    if (buf[i] == nullptr) break;
-    st.frames.push_back(reinterpret_cast<std::uintptr_t>(buf[i]));
-  }
+  unwind_state u{buf, 1, 0, depth < kMax ? depth : kMax};  // skip capture_stack's own frame
+  _Unwind_Backtrace(&unwind_one, &u);
+  st.frames.reserve(u.size);
+  for (unsigned i = 0; i < u.size; ++i) st.frames.push_back(reinterpret_cast<std::uintptr_t>(buf[i]));
   return st;
 }
 
 // The standard library's lock_guard/unique_lock frames sit on top of most acquisitions; a site names
 // the user's code below them.
 bool is_library(const symbol& s) {
-  return s.function.rfind("std::", 0) == 0 || s.file.rfind("/usr/include/", 0) == 0;
+  return s.function.rfind("std::", 0) == 0 || s.file.rfind("/usr/include/", 0) == 0 ||
+         s.file.find("/include/c++/") != std::string::npos;
 }
 
 std::string innermost_site(const stack_trace& st) {
@@ -151,7 +328,7 @@ std::string stack_trace::to_string(std::string_view indent) const {
     std::snprintf(head, sizeof head, "#%u 0x%" PRIxPTR, shown++, addr);
     out.append(indent).append(head);
     if (!s.function.empty()) out.append(" in ").append(s.function);
-    if (!s.file.empty()) out.append(" ").append(s.file).append(":").append(std::to_string(s.line));
+    if (!s.file.empty()) out.append(" ").append(detail::shown_path(s.file)).append(":").append(std::to_string(s.line));
     if (s.inlined) out.append(" (inlined)");
     out.push_back('\n');
   });

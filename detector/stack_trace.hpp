@@ -1,5 +1,5 @@
-// stack_trace: capture raw call stacks cheaply; symbolize only when printed (Boost.Stacktrace with the
-// libbacktrace backend gives function names and file:line from the binary's debug info).
+// stack_trace: capture raw call stacks cheaply; symbolize only when printed (with libdw, Boost.Stacktrace
+// or dladdr, chosen at configure time by LOCKGRAPH_STACKTRACE; see stack_trace.cpp).
 #ifndef LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
 #define LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
 

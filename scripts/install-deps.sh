@@ -15,7 +15,12 @@ packages=(
   ninja-build               # the build tool the scripts use
   pkg-config                # used by some of the CMake package configs below
   libtbb-dev                # oneTBB: the detector's concurrent containers
-  libboost-stacktrace-dev   # Boost.Stacktrace (backtrace flavour): stacks in reports
+  clang                     # the second compiler CI builds with (clang 14 on Debian 12)
+  libc++-14-dev             # libc++ and libc++abi: the clang + libc++ consumer check
+  libc++abi-14-dev
+  libclang-rt-14-dev        # clang's sanitizer runtimes
+  libdw-dev                 # elfutils' libdw: symbolizes stacks in reports (LOCKGRAPH_STACKTRACE=libdw)
+  libboost-stacktrace-dev   # Boost.Stacktrace: the alternative stack backend (LOCKGRAPH_STACKTRACE=boost)
   libgtest-dev              # GoogleTest: the test suite
   libgmock-dev              # GoogleMock: matchers used by the tests
   libbenchmark-dev          # Google Benchmark: benchmarks/

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: installs what is missing, builds lockgraph and runs the whole test suite: the
-# normal build, the packaging checks, and the suite again under ThreadSanitizer and under
-# AddressSanitizer+UBSan. This is what CI runs (.ci/run).
+# normal build (g++), the packaging checks, and the suite again under ThreadSanitizer (g++) and under
+# AddressSanitizer+UBSan built with clang. This is what CI runs (.ci/run).
 #
-#   scripts/test.sh                  # everything (about 35 min on 2 cores, most of it the sanitizer builds)
+#   scripts/test.sh                  # everything (about 40 min on 2 cores, most of it the sanitizer builds)
 #   scripts/test.sh --quick          # only the first build (build/) and its tests
 #   scripts/test.sh --no-sanitizers  # everything but the sanitizer builds
 #
@@ -26,14 +26,20 @@
 #                      tests/parent/downstream built against that prefix
 #   configure-minimal  a top-level configure with GoogleTest and Google Benchmark hidden: must succeed,
 #                      tests and benchmarks skipped with a notice
-#   tsan-build, tsan-test    build-tsan/ (-DLOCKGRAPH_SANITIZE=thread), ctest
-#   asan-build, asan-test    build-asan/ (-DLOCKGRAPH_SANITIZE=address: ASan + UBSan), ctest
+#   consumer-libcxx    tests/consumer with add_subdirectory(<repo>), clang++ -stdlib=libc++ and
+#                      -DLOCKGRAPH_STACKTRACE=libdw (no Boost): must see one report, its stack naming main.cpp
+#   tsan-build, tsan-test    build-tsan/ (g++, -DLOCKGRAPH_SANITIZE=thread), ctest
+#   clang-asan-build, clang-asan-test
+#                      build-clang-asan/ (clang++ 14, -DLOCKGRAPH_SANITIZE=address: ASan + UBSan,
+#                      -DLOCKGRAPH_WERROR=ON; library, tests and examples), ctest: the clang build of
+#                      the whole suite, sanitized in the same pass (cheaper than one more plain build)
 # A failed stage does not stop the stages that do not depend on it, so one run shows every failure.
 #
 # Environment:
 #   LOCKGRAPH_JOBS         parallel compile and test jobs (default: the number of cores)
 #   LOCKGRAPH_BUILD_DIR    the first build's directory (default: build); the others are named after it
-#                          (<dir>-tsan, <dir>-asan), so a second checkout or a second user can keep theirs apart
+#                          (<dir>-tsan, <dir>-clang-asan), so a second checkout or a second user can keep theirs apart
+#   LOCKGRAPH_CLANG        the clang++ for the clang stages (default: clang++)
 # Exit status: 0 when every stage that ran passed, 1 otherwise, 2 on a usage error.
 # shellcheck disable=SC2317  # the stage functions are called through run_stage
 set -uo pipefail
@@ -47,7 +53,7 @@ for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --no-sanitizers) sanitizers=0 ;;
-    -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (accepted: --quick, --no-sanitizers)" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +62,8 @@ jobs=${LOCKGRAPH_JOBS:-$(nproc 2>/dev/null || echo 2)}
 build=${LOCKGRAPH_BUILD_DIR:-build}
 [[ $build == /* ]] || build=$root/$build
 build_tsan=$build-tsan
-build_asan=$build-asan
+build_asan=$build-clang-asan
+clang=${LOCKGRAPH_CLANG:-clang++}
 export CTEST_PARALLEL_LEVEL=$jobs
 export CMAKE_BUILD_PARALLEL_LEVEL=$jobs
 # The tests set up their own LOCKGRAPH_OPTIONS where they need any; an inherited value would change them.
@@ -262,6 +269,36 @@ configure_minimal() {
   return 1
 }
 
+# The no-Boost stack backend with clang and libc++ (Debian's Boost.Stacktrace is built for libstdc++):
+# the library and the consumer built with -stdlib=libc++; the report's stack must name the consumer's
+# source line, which takes libdw's DWARF reading.
+consumer_libcxx() {
+  local dir=$build/_consumer/libcxx
+  rm -rf "$dir"
+  CXX=$clang cmake -S "$root/tests/consumer" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS=-stdlib=libc++ -DCMAKE_EXE_LINKER_FLAGS=-stdlib=libc++ \
+    -DLOCKGRAPH_CONSUMER_SOURCE_DIR="$root" -DLOCKGRAPH_STACKTRACE=libdw \
+    -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON -DCMAKE_DISABLE_FIND_PACKAGE_boost_stacktrace_backtrace=ON &&
+    cmake --build "$dir" &&
+    "$dir/consumer" --expect-reports=1 2>"$dir/stderr.txt"
+  local status=$?
+  cat "$dir/stderr.txt"
+  if ((status == 0)) && ! grep -q 'consumer/main.cpp:[0-9]' "$dir/stderr.txt"; then
+    echo "test.sh: consumer-libcxx: the report's stack names no consumer/main.cpp line" >&2
+    status=1
+  fi
+  if ((status == 0)) && ! ldd "$dir/consumer" | grep -q 'libc++'; then
+    echo "test.sh: consumer-libcxx: the consumer is not linked with libc++" >&2
+    status=1
+  fi
+  if ((status == 0)); then
+    tests_passed=$((tests_passed + 1))
+  else
+    tests_failed=$((tests_failed + 1))
+  fi
+  return "$status"
+}
+
 # ---- stages ---------------------------------------------------------------------------------------------
 total_start=$SECONDS
 
@@ -293,6 +330,7 @@ if ((!quick)); then
   run_stage consumer-disabled consumer_disabled
   run_stage parent parent_project
   run_stage configure-minimal configure_minimal
+  run_stage consumer-libcxx consumer_libcxx
 fi
 
 if ((!quick && sanitizers)); then
@@ -309,12 +347,15 @@ if ((!quick && sanitizers)); then
   fi
   unset TSAN_OPTIONS
 
+  # The clang stage: everything but the benchmarks (they measure speed, which a sanitizer voids; the
+  # plain g++ build compiles them), with -Werror, under ASan + UBSan.
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  if run_stage asan-build build_tree "$build_asan" lockgraph_tests "${sanitizer_common[@]}" -DLOCKGRAPH_SANITIZE=address; then
-    run_stage asan-test run_ctest "$build_asan"
+  if run_stage clang-asan-build build_tree "$build_asan" "" -DCMAKE_CXX_COMPILER="$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+       -DLOCKGRAPH_BUILD_BENCHMARKS=OFF -DLOCKGRAPH_WERROR=ON -DLOCKGRAPH_SANITIZE=address; then
+    run_stage clang-asan-test run_ctest "$build_asan"
   else
-    skip_stage asan-test "asan-build failed"
+    skip_stage clang-asan-test "clang-asan-build failed"
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "lockgraph/lockgraph.hpp"
+#include "support/stacks.hpp"
 
 namespace {
 
@@ -19,6 +20,7 @@ void forget_to_unlock(lockgraph::mutex& m) {
 }
 
 TEST(AcquisitionSite, UnreleasedLockAtThreadExitNamesTheLockCall) {
+  LGTEST_REQUIRE_INLINE_FRAMES();
   lockgraph::mutex m("forgotten");
   std::thread([&] { forget_to_unlock(m); }).join();
   const auto reps = lockgraph::reports();
@@ -32,6 +34,7 @@ TEST(AcquisitionSite, UnreleasedLockAtThreadExitNamesTheLockCall) {
 }
 
 TEST(AcquisitionSite, GuardedAcquisitionPointsAtTheGuardsLine) {
+  LGTEST_REQUIRE_INLINE_FRAMES();
   lockgraph::mutex a("a");
   lockgraph::mutex b("b");
   int line = 0;

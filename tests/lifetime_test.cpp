@@ -21,6 +21,7 @@
 #include "runtime.hpp"
 #include "support/reports.hpp"
 #include "support/threads.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -29,7 +30,7 @@ using lgtest::report_watch;
 using lgtest::in_thread;
 using lgtest::nest;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if LGTEST_TSAN || LGTEST_ASAN
 constexpr bool kSanitized = true;  // shadow memory and quarantines make RSS meaningless; loops are shorter
 #else
 constexpr bool kSanitized = false;

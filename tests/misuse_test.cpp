@@ -25,6 +25,7 @@
 #include "support/threads.hpp"
 #include "support/reports.hpp"
 #include "support/subprocess.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -340,7 +341,7 @@ TEST(Misuse, ThreadExitingWithNothingHeldReportsNothing) {
 
 std::map<std::string, std::string> child_env(const std::string& lockgraph_options) {
   std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", lockgraph_options}};
-#if defined(__SANITIZE_THREAD__)
+#if LGTEST_TSAN
   // The program releases the std::mutex from a thread that does not own it (on purpose); and
   // lockgraph, not TSan, is the deadlock detector under test.
   env["TSAN_OPTIONS"] = "detect_deadlocks=0 report_mutex_bugs=0 halt_on_error=1";

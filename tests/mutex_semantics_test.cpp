@@ -31,8 +31,9 @@
 #include "misuse.hpp"  // detail::held_locks(): white-box view of a waiting thread's held stack
 #include "support/reports.hpp"
 #include "support/threads.hpp"
+#include "support/sanitizers.hpp"
 
-#if defined(__SANITIZE_THREAD__)
+#if LGTEST_TSAN
 // GCC 12's ThreadSanitizer does not intercept pthread_mutex_clocklock / pthread_rwlock_clock*lock,
 // which libstdc++ uses for the try_lock_for/try_lock_until of std::timed_mutex,
 // std::recursive_timed_mutex and std::shared_timed_mutex. TSan then misses those acquisitions and
@@ -58,7 +59,7 @@ using lgtest::on_other_thread;
 using lgtest::other_thread_can_lock;
 using lgtest::other_thread_can_lock_shared;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if LGTEST_TSAN || LGTEST_ASAN
 constexpr int kScale = 10;  // sanitizer builds run the loops 10x shorter
 #else
 constexpr int kScale = 1;

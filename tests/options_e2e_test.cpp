@@ -7,13 +7,16 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "support/stacks.hpp"
 #include "support/subprocess.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -27,7 +30,7 @@ constexpr const char* kInversionTitle = "lockgraph: lock-order-inversion (potent
 
 std::map<std::string, std::string> env_with(const std::string& options) {
   std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
-#if defined(__SANITIZE_THREAD__)
+#if LGTEST_TSAN
   env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";  // lockgraph is the detector under test
 #endif
   return env;
@@ -221,6 +224,155 @@ TEST(OptionsEndToEnd, PrintReportsZeroKeepsStderrQuiet) {
   EXPECT_TRUE(r.exited_with(9)) << r.describe();
   EXPECT_EQ(r.err, "") << r.describe();
   EXPECT_EQ(dir.files_ending(".json").size(), 1u);
+}
+
+// ---- separators ---------------------------------------------------------------------------------------
+
+// Space, comma and colon separate pairs; a quoted value keeps its spaces.
+TEST(OptionsEndToEnd, SpaceCommaAndColonSeparatorsWork) {
+  lgtest::temp_dir dir;
+  const std::string spaced = (dir.path() / "with space").string();
+  for (const std::string& options : {"exitcode=7 report_dir='" + spaced + "'", "exitcode=7,report_dir='" + spaced + "'",
+                                     "exitcode=7:report_dir=\"" + spaced + "\""}) {
+    SCOPED_TRACE(options);
+    const run_result r = run_program(options);
+    EXPECT_TRUE(r.exited_with(7)) << r.describe();
+    EXPECT_EQ(count_of(r.err, kInversionTitle), 1u) << r.describe();
+  }
+  std::size_t json = 0;
+  for (const auto& e : std::filesystem::directory_iterator(spaced)) json += e.path().extension() == ".json";
+  EXPECT_EQ(json, 3u);  // one report per run, all in the directory whose name has a space
+}
+
+// ---- report_dir is created ---------------------------------------------------------------------------
+
+TEST(OptionsEndToEnd, MissingReportDirIsCreatedWithItsParents) {
+  lgtest::temp_dir dir;
+  const auto nested = dir.path() / "a" / "b" / "c";
+  const run_result r = run_program("report_dir=" + nested.string(), {"2"});
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  ASSERT_TRUE(std::filesystem::is_directory(nested)) << r.describe();
+  std::size_t json = 0;
+  for (const auto& e : std::filesystem::directory_iterator(nested)) json += e.path().extension() == ".json";
+  EXPECT_EQ(json, 2u) << r.describe();
+  EXPECT_EQ(count_of(r.err, "report_dir"), 0u) << r.describe();  // no error line
+}
+
+// A report_dir that cannot be created: one line naming the directory that failed and why.
+TEST(OptionsEndToEnd, UncreatableReportDirSaysWhichDirectoryAndWhy) {
+  lgtest::temp_dir dir;
+  {
+    std::ofstream file(dir.path() / "a-file");
+    file << "not a directory\n";
+  }
+  const std::string bad = (dir.path() / "a-file" / "x" / "y").string();
+  const run_result r = run_program("report_dir=" + bad, {"2"});
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  const auto err_lines = lines_of(r.err);
+  std::vector<std::string> errors;
+  for (const auto& line : err_lines) {
+    if (contains(line, "report_dir")) errors.push_back(line);
+  }
+  ASSERT_EQ(errors.size(), 1u) << r.describe();
+  EXPECT_TRUE(contains(errors[0], "cannot create directory '" + (dir.path() / "a-file" / "x").string() + "'"))
+      << errors[0];
+  EXPECT_TRUE(contains(errors[0], "Not a directory")) << errors[0];
+  EXPECT_EQ(count_of(r.err, kInversionTitle), 2u) << r.describe();
+}
+
+// ---- log_path -------------------------------------------------------------------------------------------
+
+// log_path=PATH: the report text goes to PATH.<pid>, nothing to stderr.
+TEST(OptionsEndToEnd, LogPathWritesReportsToAFilePerProcess) {
+  lgtest::temp_dir dir;
+  const std::string base = (dir.path() / "lg").string();
+  auto child = lgtest::spawn({lgtest::program("inversion_program"), "2"}, env_with("log_path=" + base));
+  const std::string pid = std::to_string(child.pid());
+  child.close_stdin();
+  const run_result r = child.wait(kTimeout);
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_EQ(r.err, "") << r.describe();
+  EXPECT_EQ(r.out, "start\ninversion 0 done\ninversion 1 done\nexit\n") << r.describe();
+  EXPECT_EQ(dir.files(), std::vector<std::string>{"lg." + pid});
+  const std::string log = lgtest::read_file(base + "." + pid);
+  EXPECT_EQ(count_of(log, kInversionTitle), 2u) << log;
+  EXPECT_TRUE(contains(log, "inv1.a => inv1.b")) << log;
+}
+
+TEST(OptionsEndToEnd, LogPathStdoutAndStderr) {
+  const run_result out = run_program("log_path=stdout");
+  EXPECT_TRUE(out.exited_with(0)) << out.describe();
+  EXPECT_EQ(out.err, "") << out.describe();
+  EXPECT_EQ(count_of(out.out, kInversionTitle), 1u) << out.describe();
+  const run_result err = run_program("log_path=stderr");
+  EXPECT_EQ(count_of(err.err, kInversionTitle), 1u) << err.describe();
+  EXPECT_EQ(count_of(err.out, kInversionTitle), 0u) << err.describe();
+}
+
+// A log file that cannot be opened: one line saying so, and the reports on stderr after all.
+TEST(OptionsEndToEnd, UnopenableLogPathFallsBackToStderr) {
+  lgtest::temp_dir dir;
+  const std::string bad = (dir.path() / "missing-dir" / "lg").string();
+  const run_result r = run_program("log_path=" + bad, {"2"});
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  std::vector<std::string> errors;
+  for (const auto& line : lines_of(r.err)) {
+    if (contains(line, "log_path")) errors.push_back(line);
+  }
+  ASSERT_EQ(errors.size(), 1u) << r.describe();
+  EXPECT_TRUE(contains(errors[0], "cannot open '" + bad + ".")) << errors[0];
+  EXPECT_TRUE(contains(errors[0], "No such file or directory")) << errors[0];
+  EXPECT_EQ(count_of(r.err, kInversionTitle), 2u) << r.describe();
+}
+
+// ---- strip_path_prefix ----------------------------------------------------------------------------------
+
+// The source tree's prefix is cut from the file paths of printed stacks.
+TEST(OptionsEndToEnd, StripPathPrefixShortensStackPaths) {
+  LGTEST_REQUIRE_SOURCE_LINES();
+  const std::string full = std::string(LOCKGRAPH_SOURCE_DIR) + "/tests/programs/inversion_program.cpp:";
+  const run_result plain = run_program("");
+  ASSERT_TRUE(contains(plain.err, full)) << "the control run shows no absolute source path: " << plain.describe();
+  const run_result stripped = run_program("strip_path_prefix=" + std::string(LOCKGRAPH_SOURCE_DIR) + "/");
+  EXPECT_TRUE(stripped.exited_with(0)) << stripped.describe();
+  EXPECT_FALSE(contains(stripped.err, full)) << stripped.describe();
+  EXPECT_FALSE(contains(stripped.err, LOCKGRAPH_SOURCE_DIR)) << stripped.describe();
+  EXPECT_TRUE(contains(stripped.err, " tests/programs/inversion_program.cpp:")) << stripped.describe();
+}
+
+// ---- lockgraph_default_options() ------------------------------------------------------------------------
+
+run_result run_defaults_program(std::map<std::string, std::string> env) {
+#if LGTEST_TSAN
+  env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";
+#endif
+  return lgtest::run({lgtest::program("default_options_program")}, env, kTimeout);
+}
+
+// The program's own defaults apply without any environment; LOCKGRAPH_OPTIONS overrides them key by
+// key, and keys it does not name keep the program's values.
+TEST(OptionsEndToEnd, DefaultOptionsHookAppliesAndTheEnvironmentOverridesIt) {
+  const run_result defaults = run_defaults_program({{"LOCKGRAPH_OPTIONS", ""}});
+  EXPECT_TRUE(defaults.exited_with(42)) << defaults.describe();
+  EXPECT_EQ(count_of(defaults.err, kInversionTitle), 1u) << defaults.describe();
+  EXPECT_EQ(defaults.out, "exit\n");
+
+  lgtest::temp_dir dir;
+  const run_result overridden =
+      run_defaults_program({{"LOCKGRAPH_OPTIONS", "exitcode=7"}, {"LGTEST_REPORT_DIR", dir.str()}});
+  EXPECT_TRUE(overridden.exited_with(7)) << overridden.describe();
+  EXPECT_EQ(dir.files_ending(".json").size(), 1u) << overridden.describe();  // report_dir from the hook kept
+}
+
+// A bad string from the hook: one line naming the hook, status 2, as for LOCKGRAPH_OPTIONS.
+TEST(OptionsEndToEnd, BadDefaultOptionsExitWithStatusTwoNamingTheHook) {
+  const run_result r = run_defaults_program({{"LOCKGRAPH_OPTIONS", ""}, {"LGTEST_DEFAULT_OPTIONS", "exitcode=300"}});
+  EXPECT_TRUE(r.exited_with(2)) << r.describe();
+  const auto err_lines = lines_of(r.err);
+  ASSERT_EQ(err_lines.size(), 1u) << r.describe();
+  EXPECT_EQ(err_lines[0],
+            "lockgraph: lockgraph_default_options(): bad value '300' for 'exitcode' (accepted: an integer from 0 to 255)");
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace

@@ -11,7 +11,8 @@ namespace {
 
 constexpr std::string_view kAllKeys =
     "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
-    "print_reports, check_at_exit, dump_signal";
+    "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix";
+constexpr std::string_view kFormat = "(format: key=value pairs separated by ':', ',' or spaces)";
 
 // Parses `text` over default options; the error message, or "" on success.
 std::string error_for(std::string_view text) {
@@ -96,7 +97,7 @@ TEST(Options, BooleansRejectAnythingElse) {
             "LOCKGRAPH_OPTIONS: bad value 'TRUE' for 'enabled' (accepted: 0 or 1)");
   EXPECT_EQ(error_for("print_reports=2"),
             "LOCKGRAPH_OPTIONS: bad value '2' for 'print_reports' (accepted: 0 or 1)");
-  EXPECT_EQ(error_for("check_at_exit= 1"),
+  EXPECT_EQ(error_for("check_at_exit=' 1'"),
             "LOCKGRAPH_OPTIONS: bad value ' 1' for 'check_at_exit' (accepted: 0 or 1)");
 }
 
@@ -121,7 +122,7 @@ TEST(Options, IntegersRejectOutOfRange) {
 
 TEST(Options, IntegersRejectNonDecimalSignsAndOverflow) {
   for (std::string_view value : {"08x", "-1", "+1", "0x10", " 1", "1.0", "99999999999999999999"}) {
-    EXPECT_EQ(error_for("exitcode=" + std::string(value)),
+    EXPECT_EQ(error_for("exitcode='" + std::string(value) + "'"),
               "LOCKGRAPH_OPTIONS: bad value '" + std::string(value) +
                   "' for 'exitcode' (accepted: an integer from 0 to 255)");
   }
@@ -135,14 +136,68 @@ TEST(Options, EmptyValueNeedsAValue) {
   EXPECT_EQ(error_for("enabled="), "LOCKGRAPH_OPTIONS: 'enabled' needs a value (accepted: 0 or 1)");
 }
 
-TEST(Options, ReportDirTakesTheRestOfTheSegment) {
-  EXPECT_EQ(parsed("report_dir=/tmp/a=b c").report_dir, "/tmp/a=b c");
+TEST(Options, UnquotedValueRunsToTheNextSeparator) {
+  EXPECT_EQ(parsed("report_dir=/tmp/a=b").report_dir, "/tmp/a=b");
+  const options opts = parsed("report_dir=/tmp/a exitcode=3");
+  EXPECT_EQ(opts.report_dir, "/tmp/a");
+  EXPECT_EQ(opts.exitcode, 3);
+}
+
+// Quotes keep separators in a value (paths with spaces, colons or commas); either quote works and the
+// other may appear inside.
+TEST(Options, QuotedValuesKeepSeparators) {
+  EXPECT_EQ(parsed("report_dir='/tmp/a b:c,d'").report_dir, "/tmp/a b:c,d");
+  EXPECT_EQ(parsed("report_dir=\"/tmp/it's here\"").report_dir, "/tmp/it's here");
+  const options opts = parsed("log_path='/tmp/x y/lg':exitcode=4,strip_path_prefix=\"/src/\" stack_depth=5");
+  EXPECT_EQ(opts.log_path, "/tmp/x y/lg");
+  EXPECT_EQ(opts.exitcode, 4);
+  EXPECT_EQ(opts.strip_path_prefix, "/src/");
+  EXPECT_EQ(opts.stack_depth, 5u);
+}
+
+TEST(Options, QuotesMustCloseAndEndTheValue) {
+  EXPECT_EQ(error_for("exitcode=1 report_dir='/tmp/a"),
+            "LOCKGRAPH_OPTIONS: unterminated ' quote in 'report_dir='/tmp/a' " + std::string(kFormat));
+  EXPECT_EQ(error_for("report_dir='/tmp/a'b exitcode=1"),
+            "LOCKGRAPH_OPTIONS: text after the closing quote in 'report_dir='/tmp/a'b' " + std::string(kFormat));
+  EXPECT_EQ(error_for("report_dir=''"),
+            "LOCKGRAPH_OPTIONS: 'report_dir' needs a value (accepted: report_dir=DIR)");
+}
+
+// Space, comma and colon separate pairs, in any mix and any number, as the sanitizers accept them.
+TEST(Options, SpacesCommasAndColonsAllSeparate) {
+  for (std::string_view text : {"exitcode=5:stack_depth=6:enabled=0", "exitcode=5 stack_depth=6 enabled=0",
+                                "exitcode=5,stack_depth=6,enabled=0", " exitcode=5, stack_depth=6 :enabled=0 ",
+                                "exitcode=5\tstack_depth=6\nenabled=0"}) {
+    SCOPED_TRACE(text);
+    const options opts = parsed(text);
+    EXPECT_EQ(opts.exitcode, 5);
+    EXPECT_EQ(opts.stack_depth, 6u);
+    EXPECT_FALSE(opts.enabled);
+  }
+}
+
+TEST(Options, LogPathAndStripPathPrefix) {
+  EXPECT_EQ(parsed("").log_path, "");
+  EXPECT_EQ(parsed("log_path=stdout").log_path, "stdout");
+  EXPECT_EQ(parsed("log_path=/tmp/lg").log_path, "/tmp/lg");
+  EXPECT_EQ(parsed("strip_path_prefix=/work/src/").strip_path_prefix, "/work/src/");
+  EXPECT_EQ(error_for("log_path="),
+            "LOCKGRAPH_OPTIONS: 'log_path' needs a value (accepted: stderr, stdout or a path)");
+}
+
+// Messages name where the text came from: the in-program defaults or the environment.
+TEST(Options, MessagesNameTheirSource) {
+  options opts;
+  EXPECT_EQ(parse_options("enabled=2", opts, "lockgraph_default_options()"),
+            "lockgraph_default_options(): bad value '2' for 'enabled' (accepted: 0 or 1)");
 }
 
 TEST(Options, UnknownKeyListsAcceptedKeys) {
   EXPECT_EQ(error_for("exit_code=1"),
             "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: report_dir, exitcode, enabled, "
-            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit, dump_signal)");
+            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit, dump_signal, "
+            "log_path, strip_path_prefix)");
 }
 
 TEST(Options, KeysAreCaseSensitive) {
@@ -152,13 +207,14 @@ TEST(Options, KeysAreCaseSensitive) {
 
 TEST(Options, MissingEqualsNamesTheSegment) {
   EXPECT_EQ(error_for("exitcode"),
-            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' (format: key=value:key=value)");
-  EXPECT_EQ(error_for("enabled=1:exitcode"),
-            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' (format: key=value:key=value)");
+            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' " + std::string(kFormat));
+  EXPECT_EQ(error_for("enabled=1:exitcode"), "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' " + std::string(kFormat));
+  EXPECT_EQ(error_for("enabled=1 exitcode stack_depth=2"),
+            "LOCKGRAPH_OPTIONS: missing '=' in 'exitcode' " + std::string(kFormat));
 }
 
 TEST(Options, MissingKeyNamesTheSegment) {
-  EXPECT_EQ(error_for("=1"), "LOCKGRAPH_OPTIONS: missing key in '=1' (format: key=value:key=value)");
+  EXPECT_EQ(error_for("=1"), "LOCKGRAPH_OPTIONS: missing key in '=1' " + std::string(kFormat));
 }
 
 TEST(Options, ErrorLeavesOptionsUntouched) {
@@ -169,7 +225,7 @@ TEST(Options, ErrorLeavesOptionsUntouched) {
 }
 
 TEST(Options, ErrorIsOneLine) {
-  for (std::string_view text : {"x=1", "enabled=2", "exitcode", "report_dir="}) {
+  for (std::string_view text : {"x=1", "enabled=2", "exitcode", "report_dir=", "report_dir='a\nb"}) {
     const std::string error = error_for(text);
     EXPECT_NE(error, "");
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;

@@ -29,12 +29,13 @@
 #include "lockgraph/lockgraph.hpp"
 #include "runtime.hpp"
 #include "support/reports.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
 using lgtest::report_watch;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if LGTEST_TSAN || LGTEST_ASAN
 constexpr int kScale = 10;
 #else
 constexpr int kScale = 1;

@@ -1,16 +1,24 @@
 // lockgraph/options.hpp: run-time control.
 //
-// lockgraph reads LOCKGRAPH_OPTIONS="key=value:key=value" once, at the first use of any lockgraph
-// primitive in the process. Keys (see README.md for the full table):
-//   report_dir=DIR        also write each report as DIR/lockgraph-<pid>-<n>.json and .dot
+// lockgraph reads its options once, at the first use of any lockgraph primitive in the process: first
+// the program's built-in defaults (lockgraph_default_options() below), then LOCKGRAPH_OPTIONS, whose
+// keys override them. Both are key=value pairs separated by ':', ',' or spaces, in any mix
+// ("exitcode=66:report_dir=out", "exitcode=66 report_dir=out"); a value holding a separator is quoted
+// with ' or " (log_path='/tmp/my logs/lg'). Keys (see README.md for the full table):
+//   report_dir=DIR        also write each report as DIR/lockgraph-<pid>-<n>.json and .dot (DIR and its
+//                         parents are created if missing)
 //   exitcode=N            a process that raised any report exits with status N at normal exit
 //   enabled=0|1           0 turns all checking off (the types then behave as their std:: twins)
 //   abort_on_deadlock=0|1 after reporting a deadlock or self-deadlock, abort (default) or block
 //   halt_on_report=0|1    abort after the first report of any kind
 //   long_wait_ms=N        report threads blocked longer than N ms (0 = off, the default)
 //   stack_depth=N         frames kept per captured stack (default 24)
-//   print_reports=0|1     print each report on stderr (default 1)
+//   print_reports=0|1     print each report (default 1)
 //   check_at_exit=0|1     report locks still held at normal process exit (default 1)
+//   dump_signal=N         on signal N, report every blocked thread and write the wait-for graph
+//   log_path=PATH         print reports to the file PATH.<pid> (one per process) instead of stderr;
+//                         also accepts stderr (the default) and stdout
+//   strip_path_prefix=P   cut source paths in printed stacks up to and including P
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP
@@ -19,6 +27,15 @@
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
+
+// Options built into the program, like __tsan_default_options: define this function in the program
+// (with C linkage) to return an option string; LOCKGRAPH_OPTIONS still overrides it key by key.
+// lockgraph calls it once, at its first use, possibly before main() and from any thread, so it must
+// not lock anything and should return a string literal. lockgraph itself defines a weak version that
+// returns nullptr (no defaults).
+//
+//   extern "C" const char* lockgraph_default_options() { return "exitcode=66:report_dir=lockgraph-out"; }
+extern "C" const char* lockgraph_default_options();
 
 namespace lockgraph {
 
