@@ -17,7 +17,7 @@
 #                     COMMAND's own, or 124 on time-out).
 #
 # COMMAND runs with LOCKGRAPH_OPTIONS extended (after any value already set) by
-#   report_dir=D:dump_signal=N:long_wait_ms=M
+#   report_dir='D':dump_signal=N:long_wait_ms=M   (D quoted, so it may hold ':', ',' or spaces)
 # where M is half the time-out in ms, at most 10000. long_wait_ms is left out when LOCKGRAPH_OPTIONS
 # already sets it (a key given twice takes its last value, so the caller's choice would be lost).
 # Every lockgraph process COMMAND starts (a test runner's children too) inherits these options.
@@ -71,8 +71,13 @@ else
   mkdir -p "$dir" || { say "cannot create report directory '$dir'"; exit 2; }
 fi
 dir=$(cd "$dir" && pwd)  # absolute: COMMAND may change directory
-if [[ $dir == *:* ]]; then
-  say "the report directory '$dir' contains ':', which LOCKGRAPH_OPTIONS cannot carry; use --dir"
+# The path goes into LOCKGRAPH_OPTIONS quoted (it may hold ':', ',' or spaces), with a quote it lacks.
+if [[ $dir != *"'"* ]]; then
+  quoted_dir="'$dir'"
+elif [[ $dir != *'"'* ]]; then
+  quoted_dir="\"$dir\""
+else
+  say "the report directory '$dir' contains both ' and \", which LOCKGRAPH_OPTIONS cannot carry; use --dir"
   exit 2
 fi
 probe="$dir/.deadlock-gate-probe.$$"
@@ -92,10 +97,10 @@ trap 'rm -rf "$state"' EXIT
 # ---- LOCKGRAPH_OPTIONS ------------------------------------------------------------------------------
 long_wait_ms=$((timeout_s * 500))
 ((long_wait_ms > 10000)) && long_wait_ms=10000
-extension="report_dir=$dir"
+extension="report_dir=$quoted_dir"
 ((dump_signal > 0)) && extension+=":dump_signal=$dump_signal"
 existing=${LOCKGRAPH_OPTIONS:-}
-if [[ ":$existing" != *":long_wait_ms="* ]]; then
+if ! [[ $existing =~ (^|[:,[:space:]])long_wait_ms= ]]; then
   extension+=":long_wait_ms=$long_wait_ms"
 fi
 export LOCKGRAPH_OPTIONS="${existing:+$existing:}$extension"

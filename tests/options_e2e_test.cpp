@@ -299,6 +299,29 @@ TEST(OptionsEndToEnd, LogPathWritesReportsToAFilePerProcess) {
   EXPECT_TRUE(contains(log, "inv1.a => inv1.b")) << log;
 }
 
+// A forked child writes its own PATH.<pid>, even after the parent had opened its file.
+TEST(OptionsEndToEnd, LogPathGivesAForkedChildItsOwnFile) {
+  lgtest::temp_dir dir;
+  const std::string base = (dir.path() / "lg").string();
+  auto parent = lgtest::spawn({lgtest::program("inversion_program"), "2", "--fork-after-first"},
+                              env_with("log_path=" + base));
+  const std::string pid = std::to_string(parent.pid());
+  parent.close_stdin();
+  const run_result r = parent.wait(kTimeout);
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_TRUE(contains(r.out, "child exited 0")) << r.describe();
+  EXPECT_EQ(r.err, "") << r.describe();
+  const auto files = dir.files();
+  ASSERT_EQ(files.size(), 2u) << ::testing::PrintToString(files);
+  const std::string parent_log = lgtest::read_file(base + "." + pid);
+  EXPECT_EQ(count_of(parent_log, kInversionTitle), 1u) << parent_log;
+  EXPECT_TRUE(contains(parent_log, "inv0.a => inv0.b")) << parent_log;
+  const std::string child_file = files[0] == "lg." + pid ? files[1] : files[0];
+  const std::string child_log = lgtest::read_file(dir.path() / child_file);
+  EXPECT_EQ(count_of(child_log, kInversionTitle), 1u) << child_log;
+  EXPECT_TRUE(contains(child_log, "inv1.a => inv1.b")) << child_log;
+}
+
 TEST(OptionsEndToEnd, LogPathStdoutAndStderr) {
   const run_result out = run_program("log_path=stdout");
   EXPECT_TRUE(out.exited_with(0)) << out.describe();
