@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"
-#include "wait_for_graph.hpp"
+#include "runtime/runtime.hpp"
+#include "threads/wait_for_graph.hpp"
 
 namespace {
 

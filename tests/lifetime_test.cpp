@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "support/reports.hpp"
 #include "support/threads.hpp"
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"  // white-box: detail::rt().graph
+#include "runtime/runtime.hpp"  // white-box: detail::rt().graph
 #include "support/reports.hpp"
 #include "support/threads.hpp"
 

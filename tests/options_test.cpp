@@ -1,5 +1,5 @@
 // tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/options.hpp).
-#include "options.hpp"
+#include "base/options.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "dot_writer.hpp"
+#include "report/dot_writer.hpp"
 #include "lockgraph/report.hpp"
 
 #ifdef LOCKGRAPH_FORMAT_TEST_STUBS

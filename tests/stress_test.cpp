@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "support/reports.hpp"
 
 namespace {

@@ -1,5 +1,5 @@
-// report_sink.cpp
-#include "report_sink.hpp"
+// report_sink.cpp: see report_sink.hpp.
+#include "report/report_sink.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "options.hpp"
+#include "base/options.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -81,7 +81,9 @@ std::vector<std::string> report_sink::write_files(const report& r) {
   return with_files.files;
 }
 
-bool report_sink::raise(report r, const std::string& key) {
+bool report_sink::raise(const problem& p) { return publish(build_report(p), dedupe_key(p)); }
+
+bool report_sink::publish(report r, const std::string& key) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!seen_.insert(key).second) return false;

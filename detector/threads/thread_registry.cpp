@@ -1,5 +1,5 @@
 // thread_registry.cpp: lock-free registry of thread slots (see thread_registry.hpp).
-#include "thread_registry.hpp"
+#include "threads/thread_registry.hpp"
 
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdio>
 #include <new>
+
+#include "base/labels.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -75,6 +77,56 @@ void release_slot(thread_slot* s) noexcept {
 
 thread_slot* first_slot() noexcept { return g_head.load(std::memory_order_acquire); }
 
+bool read_wait(thread_slot* s, waiting_thread* out) noexcept {
+  out->slot = s;
+  out->seq = s->extra.wait_seq.load(std::memory_order_acquire);
+  out->waits_on = s->extra.waits_on.load(std::memory_order_relaxed);
+  out->kind = s->extra.wait_type.load(std::memory_order_relaxed);
+  out->mode = s->extra.wait_mode.load(std::memory_order_relaxed);
+  out->since_ns = s->extra.wait_since_ns.load(std::memory_order_relaxed);
+  return (out->seq & 1) != 0 && out->waits_on != nullptr && out->kind != wait_kind::none;
+}
+
+std::vector<held_lock> held_locks(thread_record* t) {
+  std::vector<held_lock> out;
+  const std::uint32_t d = t->depth.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e == nullptr) break;
+    const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+    if (m == &destroyed_lock) continue;  // reported when it was destroyed
+    const std::uint8_t mode = e->mode.load(std::memory_order_relaxed);
+    held_lock h;
+    h.lock = label_ref::of(*m).str();
+    h.shared = (mode & mode_shared) != 0;
+    h.try_acquired = (mode & mode_try) != 0;
+    // The in-line address is exact, not a return address: +1 undoes the symbolizer's -1.
+    if (const void* pc = e->site_pc.load(std::memory_order_relaxed)) {
+      h.stack.frames.push_back(reinterpret_cast<std::uintptr_t>(pc) + 1);
+    }
+    if (const void* ret = e->site_ret.load(std::memory_order_relaxed)) {
+      h.stack.frames.push_back(reinterpret_cast<std::uintptr_t>(ret));
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+bool holds_lock(thread_record* t, const lock_meta* m) noexcept {
+  const std::uint32_t d = t->depth.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e == nullptr) return false;
+    if (e->lock.load(std::memory_order_relaxed) == m) return true;
+  }
+  return false;
+}
+
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::uint64_t next_thread_number(bool is_main) noexcept {
   return is_main ? 0 : g_next_number.fetch_add(1, std::memory_order_relaxed);
 }
@@ -104,9 +156,7 @@ thread_ref describe(const thread_slot& s) {
   std::lock_guard<std::mutex> g(s.extra.name_mu);
   r.name = s.extra.name;
   if (r.name.empty() && s.extra.os_tid != 0) {
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = steady_now_ns();
     if (s.extra.kernel_name_read_ns == 0 || now - s.extra.kernel_name_read_ns > 100'000'000) {
       // A thread inherits the process name; only a name someone set tells the reader anything.
       static const std::string process_name = kernel_thread_name(static_cast<pid_t>(::getpid()));

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "lockgraph/detail/hooks.hpp"
+#include "lockgraph/detail/lock_meta.hpp"
 #include "lockgraph/report.hpp"
 
 namespace lockgraph::detail {

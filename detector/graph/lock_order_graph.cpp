@@ -1,10 +1,10 @@
 // lock_order_graph.cpp: see lock_order_graph.hpp.
-#include "lock_order_graph.hpp"
+#include "graph/lock_order_graph.hpp"
 
 #include <algorithm>
 #include <map>
 
-#include "stack_trace.hpp"
+#include "base/stack_trace.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -43,8 +43,8 @@ bool lock_order_graph::known(const edge_key& k) const {
   return edges_.find(a, k);
 }
 
-bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack,
-                           report* cycle, std::string* key) {
+edge_outcome lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack,
+                                   problem* cycle) {
   auto info = std::make_shared<edge_info>();
   info->key = k;
   info->from_try = from_try;
@@ -52,10 +52,10 @@ bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& t
   info->stack = std::move(stack);
 
   std::lock_guard<std::mutex> g(mu_);
-  if (known(k)) return false;  // another thread recorded it meanwhile
+  if (known(k)) return edge_outcome::known;  // another thread recorded it meanwhile
   const auto from_it = nodes_.find(k.from);
   const auto to_it = nodes_.find(k.to);
-  if (from_it == nodes_.end() || to_it == nodes_.end()) return false;  // a lock destroyed mid-flight
+  if (from_it == nodes_.end() || to_it == nodes_.end()) return edge_outcome::known;  // a lock destroyed mid-flight
   info->from_label = from_it->second.label;
   info->to_label = to_it->second.label;
 
@@ -76,7 +76,7 @@ bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& t
     // Rejected: the order already has target ~> src. That path plus this edge is the cycle.
     const auto path = cd_.find_path(target, src);
     info->rejected = true;
-    build_cycle(path, info, cycle, key);
+    describe_cycle(path, info, cycle);
     closed = true;
     break;
   }
@@ -87,12 +87,11 @@ bool lock_order_graph::add(const edge_key& k, bool from_try, const thread_ref& t
     ++accepted_edges_;
   }
   edges_.insert({k, info});
-  return closed;
+  return closed ? edge_outcome::closes_cycle : edge_outcome::accepted;
 }
 
-void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& path,
-                                   const std::shared_ptr<edge_info>& closing, report* out,
-                                   std::string* key) {
+void lock_order_graph::describe_cycle(const std::vector<cycle_detector::node_id>& path,
+                                      const std::shared_ptr<edge_info>& closing, problem* out) {
   out->kind = report_kind::lock_order_inversion;
   std::vector<const edge_info*> infos;
   std::vector<std::uint64_t> locks;
@@ -115,7 +114,6 @@ void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& p
   }
   out->locks = labels;
 
-  std::vector<std::string> key_parts;
   for (std::size_t i = 0; i < infos.size(); ++i) {
     lock_edge e;
     e.from = labels[i];
@@ -126,19 +124,10 @@ void lock_order_graph::build_cycle(const std::vector<cycle_detector::node_id>& p
       e.to_shared = info->key.to_shared;
       e.thread = info->thread;
       e.stack = info->stack;
-      key_parts.push_back(std::to_string(info->key.from) + (info->key.from_shared ? "s" : "x") + ">" +
-                          std::to_string(info->key.to) + (info->key.to_shared ? "s" : "x"));
+      out->edge_ids.push_back({info->key.from, info->key.to, info->key.from_shared, info->key.to_shared});
     }
     out->edges.push_back(std::move(e));
   }
-  // The same cycle closed again from another edge (or by another thread) is the same problem.
-  std::sort(key_parts.begin(), key_parts.end());
-  key->assign("inversion");
-  for (const auto& p : key_parts) key->append(" ").append(p);
-
-  out->summary = "lock-order inversion: ";
-  for (const auto& l : labels) out->summary += l + " => ";
-  out->summary += labels.front();
 }
 
 void lock_order_graph::erase_state_edges(cycle_detector::node_id n) {

@@ -15,26 +15,17 @@
 #define LOCKGRAPH_DETECTOR_WAIT_FOR_GRAPH_HPP
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
-#include "runtime.hpp"
+#include "report/problem.hpp"
+#include "threads/thread_registry.hpp"
 
 namespace lockgraph::detail {
 
-// Returns true if a deadlock was found and this call reported it (false for one already reported by
-// another thread of the cycle). Caller: `self`'s own thread, with its wait published.
-bool check_circular_wait(runtime& r, thread_slot* self);
-
-// A thread's place in the wait-for graph at one moment.
-struct waiting_thread {
-  thread_slot* slot;
-  std::uint64_t seq;  // its wait_seq when read (odd)
-  const lock_meta* waits_on;
-  wait_kind kind;
-  std::uint8_t mode;
-  std::int64_t since_ns;
-};
+// Looks for a circular wait through `self`, whose wait is published. True if one is found and
+// confirmed: *out then describes the deadlock (the caller raises it; a duplicate means another thread
+// of the cycle raised it first). Caller: `self`'s own thread.
+bool find_circular_wait(thread_slot* self, problem* out);
 
 // Threads blocked in a lockgraph primitive right now (racy snapshot).
 std::vector<waiting_thread> waiting_threads();
@@ -45,8 +36,6 @@ std::vector<thread_slot*> holders_of(const lock_meta* m, std::uint8_t mode, cons
 
 // The thread_state of a blocked thread (its wait and its held locks), labelled.
 thread_state describe_waiter(const waiting_thread& w, std::int64_t now_ns);
-
-std::int64_t steady_now_ns() noexcept;
 
 }  // namespace lockgraph::detail
 

@@ -1,5 +1,5 @@
 // labels.cpp: interning of lock names, and label formatting.
-#include "labels.hpp"
+#include "base/labels.hpp"
 
 #include <atomic>
 #include <cstring>

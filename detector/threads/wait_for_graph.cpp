@@ -1,12 +1,11 @@
 // wait_for_graph.cpp: see wait_for_graph.hpp.
-#include "wait_for_graph.hpp"
+#include "threads/wait_for_graph.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
-#include "misuse.hpp"
-#include "stack_trace.hpp"
+#include "base/labels.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -33,15 +32,12 @@ struct hop {
   thread_slot* holder;
 };
 
+// A lock wait only: a condition wait is released by a notify, not by an unlock.
 bool read_wait(thread_slot* s, hop* h) {
-  const std::uint64_t seq = s->extra.wait_seq.load(std::memory_order_acquire);
-  if ((seq & 1) == 0 || s->extra.wait_type.load(std::memory_order_relaxed) != wait_kind::lock) return false;
-  h->waiter = s;
-  h->seq = seq;
-  h->lock = s->extra.waits_on.load(std::memory_order_relaxed);
-  h->mode = s->extra.wait_mode.load(std::memory_order_relaxed);
-  h->since_ns = s->extra.wait_since_ns.load(std::memory_order_relaxed);
-  return h->lock != nullptr;
+  waiting_thread w;
+  if (!read_wait(s, &w) || w.kind != wait_kind::lock) return false;
+  *h = hop{s, w.seq, w.waits_on, w.mode, w.since_ns, nullptr};
+  return true;
 }
 
 // Depth-first search over waits-for/held-by from `self`; fills `cycle` on success.
@@ -95,34 +91,20 @@ bool confirm(const std::vector<hop>& cycle) {
 
 }  // namespace
 
-std::int64_t steady_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::vector<thread_slot*> holders_of(const lock_meta* m, std::uint8_t mode, const thread_slot* except) {
   std::vector<thread_slot*> out;
-  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
-    if (s == except || !s->extra.in_use.load(std::memory_order_acquire)) continue;
-    if (holds(s, m, mode)) out.push_back(s);
-  }
+  for_each_live_thread([&](thread_slot& s) {
+    if (&s != except && holds(&s, m, mode)) out.push_back(&s);
+  });
   return out;
 }
 
 std::vector<waiting_thread> waiting_threads() {
   std::vector<waiting_thread> out;
-  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
-    if (!s->extra.in_use.load(std::memory_order_acquire)) continue;
-    const std::uint64_t seq = s->extra.wait_seq.load(std::memory_order_acquire);
-    if ((seq & 1) == 0) continue;
-    waiting_thread w{s,
-                     seq,
-                     s->extra.waits_on.load(std::memory_order_relaxed),
-                     s->extra.wait_type.load(std::memory_order_relaxed),
-                     s->extra.wait_mode.load(std::memory_order_relaxed),
-                     s->extra.wait_since_ns.load(std::memory_order_relaxed)};
-    if (w.waits_on != nullptr && w.kind != wait_kind::none) out.push_back(w);
-  }
+  for_each_live_thread([&](thread_slot& s) {
+    waiting_thread w;
+    if (read_wait(&s, &w)) out.push_back(w);
+  });
   return out;
 }
 
@@ -138,36 +120,20 @@ thread_state describe_waiter(const waiting_thread& w, std::int64_t now_ns) {
   return ts;
 }
 
-bool check_circular_wait(runtime& r, thread_slot* self) {
+bool find_circular_wait(thread_slot* self, problem* out) {
   std::vector<hop> cycle;
   if (!find_cycle(self, &cycle) || !confirm(cycle)) return false;
 
   // Confirmed: every thread on the cycle is blocked for good, so its locks and labels stay valid.
   const std::int64_t now = steady_now_ns();
-  report rep;
-  rep.kind = report_kind::deadlock;
-  std::vector<std::string> key_parts;
+  out->kind = report_kind::deadlock;
   for (const hop& h : cycle) {
-    thread_state ts = describe_waiter({h.waiter, h.seq, h.lock, wait_kind::lock, h.mode, h.since_ns}, now);
-    rep.locks.push_back(ts.waits_for);
-    key_parts.push_back(std::to_string(ts.thread.id) + ">" + ts.waits_for);
-    rep.threads.push_back(std::move(ts));
+    out->threads.push_back(describe_waiter({h.waiter, h.seq, h.lock, wait_kind::lock, h.mode, h.since_ns}, now));
   }
-  rep.thread = rep.threads.front().thread;
-  rep.held = rep.threads.front().holds;
-  rep.stack = rep.threads.front().stack;
-  rep.summary = "deadlock: ";
-  for (std::size_t i = 0; i < rep.threads.size(); ++i) {
-    const std::size_t next = (i + 1) % rep.threads.size();
-    rep.summary += thread_label(rep.threads[i].thread) + " waits for " + rep.locks[i] + " held by " +
-                   thread_label(rep.threads[next].thread) + (next == 0 ? "" : ", ");
-  }
-  std::sort(key_parts.begin(), key_parts.end());
-  std::string key = "deadlock";
-  for (const auto& p : key_parts) key += " " + p;
-  // A duplicate means another thread is reporting this very cycle and will end the process once its
-  // files are written; this one must not abort first.
-  return r.sink.raise(std::move(rep), key);
+  out->thread = out->threads.front().thread;
+  out->held = out->threads.front().holds;
+  out->stack = out->threads.front().stack;
+  return true;
 }
 
 }  // namespace lockgraph::detail

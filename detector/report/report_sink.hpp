@@ -1,5 +1,6 @@
-// report_sink: where raised reports go. Deduplicates (once per distinct problem per process), numbers,
-// stores, writes report_dir files (JSON + DOT, atomically), prints, and calls the user's handler.
+// report_sink: where raised problems go. Builds the report (report/problem.hpp), deduplicates (once per
+// distinct problem per process), numbers, stores, writes report_dir files (JSON + DOT, atomically),
+// prints, and calls the user's handler.
 #ifndef LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 #define LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "lockgraph/report.hpp"
+#include "report/problem.hpp"
 
 namespace lockgraph::detail {
 
@@ -19,10 +21,11 @@ class report_sink {
  public:
   explicit report_sink(const options& opts) : opts_(opts) {}
 
-  // Raises `r` unless a report with the same `key` was raised before in this process. Fills
-  // r.sequence and r.files. Returns false for a duplicate. Thread-safe; the caller must hold no
-  // internal lock (the handler runs here), and must have its thread's bypass set.
-  bool raise(report r, const std::string& key);
+  // Raises `p` unless the same problem (dedupe_key) was raised before in this process: builds its
+  // report, numbers it, writes its files, prints it, hands it to the handler. Returns false for a
+  // duplicate. Thread-safe; the caller must hold no internal lock (the handler runs here), and must
+  // have its thread's bypass set.
+  bool raise(const problem& p);
 
   std::vector<report> all() const;
   std::size_t count() const;
@@ -33,6 +36,7 @@ class report_sink {
   void unlock_after_fork() { mu_.unlock(); }
 
  private:
+  bool publish(report r, const std::string& key);
   // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
   // partial file. Returns the paths written.
   std::vector<std::string> write_files(const report& r);

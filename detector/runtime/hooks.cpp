@@ -7,10 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "misuse.hpp"
-#include "runtime.hpp"
-#include "stack_trace.hpp"
-#include "wait_for_graph.hpp"
+#include "base/stack_trace.hpp"
+#include "runtime/runtime.hpp"
+#include "threads/misuse.hpp"
+#include "threads/wait_for_graph.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -36,7 +36,8 @@ struct exit_guard {
     thread_record* t = &slot->rec;
     if (t->depth.load(std::memory_order_relaxed) != 0) {
       bypass_scope b(t);
-      report_unreleased_at_thread_exit(rt(), slot);
+      problem p;
+      if (unreleased_at_thread_exit(slot, &p)) rt().sink.raise(p);
     }
     tl_record = &g_passthrough;
     release_slot(slot);
@@ -113,12 +114,6 @@ void capture_wait_stack(thread_record* t, const runtime& r, std::uint32_t own) {
 
 }  // namespace
 
-thread_slot* current_slot() noexcept {
-  thread_record* t = tl_record;
-  if (t == nullptr) t = register_thread();
-  return t->extra != nullptr ? slot_of(t) : nullptr;
-}
-
 thread_record* register_thread() noexcept {
   runtime& r = rt();
   thread_slot* s = r.opts.enabled ? acquire_slot() : nullptr;
@@ -150,7 +145,7 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
       recursive_read = true;
       continue;
     }
-    report_self_deadlock(r, slot_of(t), m, mode);
+    r.sink.raise(self_deadlock_problem(slot_of(t), m, mode, capture_stack(r.opts.stack_depth)));
     if (r.opts.abort_on_deadlock) die_after_report();
     return;  // block as std would
   }
@@ -174,13 +169,13 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
         stack = capture_stack(r.opts.stack_depth);
         captured = true;
       }
-      report cycle;
-      std::string key;
-      if (r.graph.add(k, (held_mode & mode_try) != 0, describe(*slot_of(t)), stack, &cycle, &key)) {
-        cycle.thread = describe(*slot_of(t));
+      problem cycle;
+      const thread_ref me = describe(*slot_of(t));
+      if (r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle) == edge_outcome::closes_cycle) {
+        cycle.thread = me;
         cycle.held = held_locks(t);
         cycle.stack = stack;
-        r.sink.raise(std::move(cycle), key);
+        r.sink.raise(cycle);
       }
     }
   }
@@ -214,7 +209,8 @@ bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noe
     return true;
   }
   bypass_scope bypass(t);
-  report_bad_unlock(rt(), slot_of(t), m, shared);
+  runtime& r = rt();
+  r.sink.raise(bad_unlock_problem(slot_of(t), m, shared, capture_stack(r.opts.stack_depth)));
   return false;
 }
 
@@ -241,7 +237,12 @@ void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void*
   {
     bypass_scope bypass(t);
     runtime& r = rt();
-    if (check_circular_wait(r, slot_of(t)) && r.opts.abort_on_deadlock) die_after_report();
+    problem deadlock;
+    // A duplicate means another thread of the cycle is reporting it and will end the process once its
+    // files are written; this one must not abort first.
+    if (find_circular_wait(slot_of(t), &deadlock) && r.sink.raise(deadlock) && r.opts.abort_on_deadlock) {
+      die_after_report();
+    }
   }
   struct end_wait {
     thread_extra& x;
@@ -262,23 +263,24 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   if (t->bypass != 0 && t != &g_passthrough) return;
   if (held && t->extra != nullptr) {
     bypass_scope bypass(t);
-    report_destroyed_while_held(*r, slot_of(t), m);
+    problem p;
+    if (destroyed_while_held(slot_of(t), m, capture_stack(r->opts.stack_depth), &p)) r->sink.raise(p);
     // Forget it in the destroying thread's own stack, or its later unlocks would look wrong.
     for (std::uint8_t shared : {std::uint8_t{0}, std::uint8_t{mode_shared}}) {
       for (long i; (i = find_entry(t, m, shared)) >= 0;) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
     }
     // Another holder's stack cannot be edited from here; its entry becomes a tombstone that nothing
     // dereferences, matches or reports (the program's later unlock of the dead lock is its own bug).
-    for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
-      if (&s->rec == t || !s->extra.in_use.load(std::memory_order_acquire)) continue;
-      const std::uint32_t d = s->rec.depth.load(std::memory_order_acquire);
+    for_each_live_thread([&](thread_slot& s) {
+      if (&s.rec == t) return;
+      const std::uint32_t d = s.rec.depth.load(std::memory_order_acquire);
       for (std::uint32_t i = 0; i < d; ++i) {
-        held_entry* e = held_at(&s->rec, i);
+        held_entry* e = held_at(&s.rec, i);
         if (e == nullptr) break;
         const lock_meta* expected = &m;
         e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel);
       }
-    }
+    });
   }
   if (held) forget_orphan(&m);
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);

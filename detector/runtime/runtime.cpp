@@ -1,5 +1,6 @@
-// runtime.cpp: creation of the process-wide state, options, fork and process-exit handling.
-#include "runtime.hpp"
+// runtime.cpp: the process life cycle: creation of the process-wide state (options, watchdog, dump
+// signal), fork and process exit. The public functions are in api.cpp, the hooks in hooks.cpp.
+#include "runtime/runtime.hpp"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -8,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "misuse.hpp"
-#include "snapshot.hpp"
-#include "watchdog.hpp"
+#include "runtime/dump_signal.hpp"
+#include "threads/misuse.hpp"
+#include "threads/watchdog.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -60,7 +61,9 @@ runtime& rt() noexcept {
   static runtime* const r = [] {
     runtime* created = create_runtime();
     g_runtime.store(created, std::memory_order_release);
-    if (created->opts.enabled && created->opts.long_wait_ms > 0) start_watchdog(*created);
+    if (created->opts.enabled && created->opts.long_wait_ms > 0) {
+      start_watchdog(created->opts.long_wait_ms, created->sink);
+    }
     if (created->opts.enabled && created->opts.dump_signal > 0) start_signal_dumper(*created);
     return created;
   }();
@@ -68,6 +71,12 @@ runtime& rt() noexcept {
 }
 
 runtime* rt_if_created() noexcept { return g_runtime.load(std::memory_order_acquire); }
+
+thread_slot* current_slot() noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  return t->extra != nullptr ? slot_of(t) : nullptr;
+}
 
 [[noreturn]] void die_after_report() noexcept {
   std::fflush(nullptr);
@@ -82,7 +91,9 @@ namespace {
 __attribute__((destructor)) void lockgraph_process_exit() {
   runtime* r = rt_if_created();
   if (r == nullptr || !r->opts.enabled) return;
-  if (r->opts.check_at_exit) report_locks_held_at_exit(*r);
+  if (r->opts.check_at_exit) {
+    for (const problem& p : locks_held_now("at process exit")) r->sink.raise(p);
+  }
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);
     ::_exit(r->opts.exitcode);
@@ -91,26 +102,3 @@ __attribute__((destructor)) void lockgraph_process_exit() {
 
 }  // namespace
 }  // namespace lockgraph::detail
-
-// ---- public functions ---------------------------------------------------------------------------------
-namespace lockgraph {
-
-bool enabled() noexcept { return detail::rt().opts.enabled; }
-
-std::vector<report> reports() {
-  detail::runtime* r = detail::rt_if_created();
-  return r != nullptr ? r->sink.all() : std::vector<report>{};
-}
-
-report_handler set_report_handler(report_handler handler) {
-  return detail::rt().sink.set_handler(std::move(handler));
-}
-
-void set_thread_name(std::string_view name) noexcept {
-  detail::thread_slot* s = detail::current_slot();
-  if (s == nullptr) return;
-  std::lock_guard<std::mutex> g(s->extra.name_mu);
-  s->extra.name.assign(name.substr(0, 63));
-}
-
-}  // namespace lockgraph

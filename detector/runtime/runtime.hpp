@@ -1,12 +1,15 @@
 // runtime: the detector's process-wide state, created on first use and never destroyed, so that locks
 // used by static constructors and destructors (and by threads still running at exit) keep working.
+//
+// Layer: runtime/, the top of detector/. It owns the state and wires the parts below it (graph/,
+// threads/, report/, base/) together; nothing below includes anything from here.
 #ifndef LOCKGRAPH_DETECTOR_RUNTIME_HPP
 #define LOCKGRAPH_DETECTOR_RUNTIME_HPP
 
-#include "lock_order_graph.hpp"
-#include "options.hpp"
-#include "report_sink.hpp"
-#include "thread_registry.hpp"
+#include "base/options.hpp"
+#include "graph/lock_order_graph.hpp"
+#include "report/report_sink.hpp"
+#include "threads/thread_registry.hpp"
 
 namespace lockgraph::detail {
 
@@ -24,6 +27,7 @@ runtime& rt() noexcept;
 runtime* rt_if_created() noexcept;
 
 // The calling thread's slot, registering the thread if needed; nullptr when checking is off.
+// Defined in runtime.cpp.
 thread_slot* current_slot() noexcept;
 
 // Flushes stdio and aborts: the end of a deadlock report.

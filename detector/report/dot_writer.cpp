@@ -3,10 +3,10 @@
 // Styling shared by every kind: locks are boxes ("l0", "l1", ... in order of first appearance),
 // threads are ellipses ("t<id>"), an edge thread -> lock means "waits for" and lock -> thread means
 // "held by", and whatever forms the problem (the cycle, the self-wait) is red with penwidth=2.
-#include "dot_writer.hpp"
+#include "report/dot_writer.hpp"
 
-#include "labels.hpp"
-#include "stack_trace.hpp"
+#include "base/labels.hpp"
+#include "base/stack_trace.hpp"
 
 #include <algorithm>
 #include <cstdint>

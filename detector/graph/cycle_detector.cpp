@@ -18,7 +18,7 @@
 // the next node to reuse it, and a new slot takes position nodes_.size(). The positions of all
 // slots are therefore always exactly 0..nodes_.size()-1, and nothing is ever renumbered. A node
 // without edges may sit at any position, so handing a new node a recycled one is always valid.
-#include "cycle_detector.hpp"
+#include "graph/cycle_detector.hpp"
 
 #include <algorithm>
 #include <array>

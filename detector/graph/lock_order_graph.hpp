@@ -27,10 +27,11 @@
 
 #include <oneapi/tbb/concurrent_hash_map.h>
 
-#include "cycle_detector.hpp"
-#include "labels.hpp"
-#include "lockgraph/detail/hooks.hpp"
+#include "base/labels.hpp"
+#include "graph/cycle_detector.hpp"
+#include "lockgraph/detail/lock_meta.hpp"
 #include "lockgraph/report.hpp"
+#include "report/problem.hpp"
 
 namespace lockgraph::detail {
 
@@ -74,6 +75,13 @@ struct lock_order_snapshot {
   std::vector<edge> edges;
 };
 
+// What add() did with an edge.
+enum class edge_outcome {
+  accepted,      // new, kept in the order
+  known,         // seen before (by another thread meanwhile), or an end was destroyed mid-flight
+  closes_cycle,  // new, closes a cycle: rejected, and the cycle described
+};
+
 class lock_order_graph {
  public:
   // m's node, created the first time it is needed. Thread-safe.
@@ -83,10 +91,9 @@ class lock_order_graph {
   bool known(const edge_key& k) const;
 
   // Records a new edge first seen by `thread` at `stack`. If it closes a cycle, the edge is rejected
-  // and `*cycle` receives the kind, locks and edges of a lock_order_inversion report and `*key` its
-  // dedupe key; returns true then. Returns false if the edge was accepted or was known already.
-  bool add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack, report* cycle,
-           std::string* key);
+  // and `*cycle` receives the lock_order_inversion's locks, edges and edge ids (the caller adds who
+  // closed it: thread, held locks, stack). Thread-safe; takes the graph lock, raises nothing.
+  edge_outcome add(const edge_key& k, bool from_try, const thread_ref& thread, stack_trace stack, problem* cycle);
 
   // Removes a destroyed lock's nodes and every edge touching them.
   void remove(std::uint64_t node);
@@ -121,8 +128,8 @@ class lock_order_graph {
     std::vector<edge_key> rejected;  // rejected edges touching this lock (not in the detector)
   };
 
-  void build_cycle(const std::vector<cycle_detector::node_id>& path, const std::shared_ptr<edge_info>& closing,
-                   report* out, std::string* key);  // caller holds mu_
+  void describe_cycle(const std::vector<cycle_detector::node_id>& path, const std::shared_ptr<edge_info>& closing,
+                      problem* out);  // caller holds mu_
   void erase_state_edges(cycle_detector::node_id n);   // caller holds mu_
 
   mutable std::mutex mu_;  // guards everything below but edges_

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "dot_writer.hpp"  // utf8_sequence_length()
+#include "report/dot_writer.hpp"  // utf8_sequence_length()
 #include "lockgraph/report.hpp"
 
 namespace lockgraph {

@@ -5,6 +5,8 @@
 // so any thread may walk the registry and read another thread's held stack and wait state at any time
 // without a lock and without use-after-free. Those reads are racy snapshots; the wait-for graph
 // (wait_for_graph.cpp) confirms what it finds with a second pass before it reports anything.
+//
+// Layer: threads/ (see docs/DESIGN.md). Includes only the public detail headers and base/.
 #ifndef LOCKGRAPH_DETECTOR_THREAD_REGISTRY_HPP
 #define LOCKGRAPH_DETECTOR_THREAD_REGISTRY_HPP
 
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "lockgraph/detail/hooks.hpp"
 #include "lockgraph/report.hpp"
@@ -28,7 +31,7 @@ struct held_chunk {
   std::atomic<held_chunk*> next{nullptr};
 };
 
-enum class wait_kind : std::uint8_t { none, lock, timed_lock, condition };
+enum class wait_kind : std::uint8_t { none, lock, condition };
 
 struct thread_extra {
   // ---- identity (written by the owner; name guarded by name_mu) ----
@@ -94,6 +97,50 @@ std::uint64_t next_thread_number(bool is_main) noexcept;
 // kernel's thread name when it differs from the process name, else "main" for the main thread.
 // Thread-safe.
 thread_ref describe(const thread_slot& s);
+
+// Calls f(thread_slot&) for every slot in use by a live thread, newest first. Lock-free; a thread that
+// registers meanwhile may be missed, one that exits meanwhile may still be visited (its slot is never
+// freed, so that is safe; what it reads is a racy snapshot).
+template <class F>
+void for_each_live_thread(F&& f) {
+  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (s->extra.in_use.load(std::memory_order_acquire)) f(*s);
+  }
+}
+
+// The first live thread for which pred(thread_slot&) is true, or nullptr.
+template <class P>
+thread_slot* find_live_thread(P&& pred) {
+  for (thread_slot* s = first_slot(); s != nullptr; s = s->next.load(std::memory_order_acquire)) {
+    if (s->extra.in_use.load(std::memory_order_acquire) && pred(*s)) return s;
+  }
+  return nullptr;
+}
+
+// A thread's wait state as read at one moment: what it is blocked on, how, since when, and in which
+// wait (`seq`, odd while blocked).
+struct waiting_thread {
+  thread_slot* slot = nullptr;
+  std::uint64_t seq = 0;
+  const lock_meta* waits_on = nullptr;
+  wait_kind kind = wait_kind::none;
+  std::uint8_t mode = 0;
+  std::int64_t since_ns = 0;
+};
+
+// Reads s's wait state into *out. True if s is blocked in a lockgraph primitive (odd seq, something
+// waited on). Any thread; a racy snapshot: re-read s->extra.wait_seq to know it is still that wait.
+bool read_wait(thread_slot* s, waiting_thread* out) noexcept;
+
+// The locks `t` holds, bottom first, labelled, with where each was acquired. Reads another thread's
+// stack only when that thread is blocked or gone (the caller's responsibility); otherwise `t` must be
+// the calling thread.
+std::vector<held_lock> held_locks(thread_record* t);
+
+// True if `t` holds `m` (any mode). Racy snapshot for another thread.
+bool holds_lock(thread_record* t, const lock_meta* m) noexcept;
+
+std::int64_t steady_now_ns() noexcept;
 
 // After fork(): every slot but the caller's belongs to a thread that no longer exists.
 void drop_other_threads_after_fork(thread_slot* self) noexcept;
