@@ -25,6 +25,7 @@
 #include "support/threads.hpp"
 #include "support/reports.hpp"
 #include "support/subprocess.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -35,9 +36,7 @@ using lgtest::other_thread_can_lock;
 using lgtest::other_thread_can_lock_shared;
 using lockgraph::report_kind;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using lgtest::contains;
 
 // ---- self-deadlock: report, then abort -----------------------------------------------------------
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/subprocess.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -39,9 +40,7 @@ run_result run_program(const std::string& options, std::vector<std::string> args
   return lgtest::run(argv, env_with(options), kTimeout);
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using lgtest::contains;
 
 // ---- baseline -------------------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@
 //   stack_depth=N         frames kept per captured stack (default 24)
 //   print_reports=0|1     print each report on stderr (default 1)
 //   check_at_exit=0|1     report locks still held at normal process exit (default 1)
+//   dump_signal=N         on signal N (1..64), report every blocked thread and write the wait-for
+//                         graph to report_dir, or stderr (0 = no handler, the default)
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP
