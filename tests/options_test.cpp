@@ -1,4 +1,4 @@
-// tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/options.hpp).
+// tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/base/options.hpp).
 #include "base/options.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// detector/options.hpp: the run-time options read from LOCKGRAPH_OPTIONS.
+// detector/base/options.hpp: the run-time options read from LOCKGRAPH_OPTIONS.
 //
 // Format: "key=value:key=value". Empty segments ("a=1::b=2", a trailing ':') and the empty string are
 // accepted; a key given twice takes its last value; keys are case-sensitive and nothing is trimmed.

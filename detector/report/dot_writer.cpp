@@ -1,4 +1,4 @@
-// detector/dot_writer.cpp: DOT helpers and to_dot(), the diagram written next to each JSON report.
+// detector/report/dot_writer.cpp: DOT helpers and to_dot(), the diagram written next to each JSON report.
 //
 // Styling shared by every kind: locks are boxes ("l0", "l1", ... in order of first appearance),
 // threads are ellipses ("t<id>"), an edge thread -> lock means "waits for" and lock -> thread means

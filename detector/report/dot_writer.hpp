@@ -1,4 +1,4 @@
-// detector/dot_writer.hpp: Graphviz DOT text, for to_dot() and any other DOT producer.
+// detector/report/dot_writer.hpp: Graphviz DOT text, for to_dot() and any other DOT producer.
 //
 // Everything here is a pure string function: no I/O, no global state, thread-safe on distinct objects.
 // Output is meant to pass `dot` without a single warning whatever the labels contain, so labels always

@@ -1,4 +1,4 @@
-// detector/json_writer.cpp: to_json(), the machine-readable form of a report (one file per report).
+// detector/report/json_writer.cpp: to_json(), the machine-readable form of a report (one file per report).
 //
 // Every report field is written, whatever the kind, so consumers can rely on the keys being present.
 // Stack frames are raw addresses as hex strings: symbolizing is slow and belongs to whoever reads the

@@ -1,4 +1,4 @@
-// detector/text_report.cpp: to_text(), the report as printed on stderr.
+// detector/report/text_report.cpp: to_text(), the report as printed on stderr.
 //
 // The layout borrows ThreadSanitizer's title and "Cycle in lock order graph" line and Linux lockdep's
 // "Possible unsafe locking scenario". Every text starts and ends with a ruler line, like TSan's, so

@@ -3,7 +3,7 @@
 // Every lockgraph primitive calls three kinds of hooks: before it may block (records lock-order edges),
 // after it acquired (pushes onto the thread's held stack) and before it releases (pops). The inline
 // parts below touch only thread-local state; anything rare goes to the out-of-line *_slow functions in
-// detector/hooks.cpp. The tiers follow compiler-rt's deadlock detector and Linux lockdep:
+// detector/runtime/hooks.cpp. The tiers follow compiler-rt's deadlock detector and Linux lockdep:
 //   1. the thread holds nothing                      -> no edge possible, push and go;
 //   2. the held sequence plus this lock was validated -> one probe of a thread-local chain cache;
 //   3. otherwise                                      -> slow path: graph update, cycle check, report.
@@ -20,7 +20,7 @@
 
 namespace lockgraph::detail {
 
-// ---- out-of-line entry points (detector/hooks.cpp) ------------------------------------------------
+// ---- out-of-line entry points (detector/runtime/hooks.cpp) ----------------------------------------
 LOCKGRAPH_COLD thread_record* register_thread() noexcept;
 LOCKGRAPH_COLD void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
 LOCKGRAPH_COLD void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
