@@ -18,7 +18,7 @@
 // per_edge is the CPU time per inserted edge in seconds, printed with an SI prefix (253n = 253 ns);
 // CPU time, because these run single-threaded and wall time would also count other processes.
 // RejectCycle times one refused cycle-closing edge in a fully built shallow/creation graph.
-#include "cycle_detector.hpp"
+#include "graph/cycle_detector.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -33,8 +33,8 @@
 #include <lockgraph/lockgraph.hpp>
 
 #if !LOCKGRAPH_DISABLED
-#include "runtime.hpp"
-#include "thread_registry.hpp"
+#include "runtime/runtime.hpp"
+#include "threads/thread_registry.hpp"
 #endif
 
 namespace {

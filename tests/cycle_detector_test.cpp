@@ -1,6 +1,6 @@
 // cycle_detector_test.cpp: the incremental cycle detector, on hand-built scenarios and against a naive
 // reference graph under random operations.
-#include "cycle_detector.hpp"
+#include "graph/cycle_detector.hpp"
 
 #include <gtest/gtest.h>
 

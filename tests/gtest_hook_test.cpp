@@ -5,6 +5,7 @@
 #include <string>
 
 #include <sys/wait.h>
+#include "support/text.hpp"
 
 namespace {
 
@@ -25,28 +26,28 @@ run_result run(const std::string& env) {
   return r;
 }
 
-bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+using lgtest::contains;
 
 TEST(GtestHook, FailsOnlyTheTestThatRaisedAReport) {
   const run_result r = run("LOCKGRAPH_OPTIONS=print_reports=0 LOCKGRAPH_GTEST_QUIESCENT=0");
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_TRUE(has(r.output, "[       OK ] Listener.CleanTestPasses")) << r.output;
-  EXPECT_TRUE(has(r.output, "[  FAILED  ] Listener.InversionFailsTheTestThatIntroducedIt")) << r.output;
-  EXPECT_TRUE(has(r.output, "lockgraph raised a report during this test: lock-order inversion: a => b => a"))
+  EXPECT_TRUE(contains(r.output, "[       OK ] Listener.CleanTestPasses")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[  FAILED  ] Listener.InversionFailsTheTestThatIntroducedIt")) << r.output;
+  EXPECT_TRUE(contains(r.output, "lockgraph raised a report during this test: lock-order inversion: a => b => a"))
       << r.output;
-  EXPECT_TRUE(has(r.output, "[       OK ] Listener.LaterCleanTestPasses")) << r.output;
-  EXPECT_TRUE(has(r.output, "[       OK ] Listener.LockLeftHeldFailsWhenQuiescenceIsChecked")) << r.output;
-  EXPECT_TRUE(has(r.output, "1 FAILED TEST")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[       OK ] Listener.LaterCleanTestPasses")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[       OK ] Listener.LockLeftHeldFailsWhenQuiescenceIsChecked")) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 FAILED TEST")) << r.output;
 }
 
 TEST(GtestHook, QuiescenceCheckFailsATestThatLeavesALockHeld) {
   const run_result r = run("LOCKGRAPH_OPTIONS=print_reports=0 LOCKGRAPH_GTEST_QUIESCENT=1");
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_TRUE(has(r.output, "[  FAILED  ] Listener.LockLeftHeldFailsWhenQuiescenceIsChecked")) << r.output;
-  EXPECT_TRUE(has(r.output, "not quiescent at the end of this test: unreleased lock: left-held still held by thread T0 (main) at check_quiescent()"))
+  EXPECT_TRUE(contains(r.output, "[  FAILED  ] Listener.LockLeftHeldFailsWhenQuiescenceIsChecked")) << r.output;
+  EXPECT_TRUE(contains(r.output, "not quiescent at the end of this test: unreleased lock: left-held still held by thread T0 (main) at check_quiescent()"))
       << r.output;
-  EXPECT_TRUE(has(r.output, "[       OK ] Listener.LaterCleanTestPasses")) << r.output;
-  EXPECT_TRUE(has(r.output, "2 FAILED TESTS")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[       OK ] Listener.LaterCleanTestPasses")) << r.output;
+  EXPECT_TRUE(contains(r.output, "2 FAILED TESTS")) << r.output;
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "support/reports.hpp"
 #include "support/threads.hpp"
 #include "support/sanitizers.hpp"
@@ -186,7 +186,7 @@ TEST(Lifetime, OneMillionLockLifetimesKeepMemoryFlat) {
   };
   std::size_t rss_warm = 0, graph_warm = 0, rss_end = 0, graph_end = 0;
   // On a named thread: for an unnamed one lockgraph reads /proc/self/task/<tid>/comm for every new
-  // edge (describe() in detector/thread_registry.cpp), which makes 1M new edges take over a minute.
+  // edge (describe() in detector/threads/thread_registry.cpp), which makes 1M new edges take over a minute.
   in_thread([&] {
     lockgraph::set_thread_name("lifetimes");
     lifetimes(warmup);

@@ -26,6 +26,7 @@
 #include "support/reports.hpp"
 #include "support/subprocess.hpp"
 #include "support/sanitizers.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -36,9 +37,7 @@ using lgtest::other_thread_can_lock;
 using lgtest::other_thread_can_lock_shared;
 using lockgraph::report_kind;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using lgtest::contains;
 
 // ---- self-deadlock: report, then abort -----------------------------------------------------------
 

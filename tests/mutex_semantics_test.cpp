@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "lockgraph/lockgraph.hpp"
-#include "misuse.hpp"  // detail::held_locks(): white-box view of a waiting thread's held stack
+#include "threads/thread_registry.hpp"  // detail::held_locks(): white-box view of a waiting thread's held stack
 #include "support/reports.hpp"
 #include "support/threads.hpp"
 #include "support/sanitizers.hpp"

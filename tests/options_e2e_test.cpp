@@ -17,6 +17,7 @@
 #include "support/stacks.hpp"
 #include "support/subprocess.hpp"
 #include "support/sanitizers.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -42,9 +43,7 @@ run_result run_program(const std::string& options, std::vector<std::string> args
   return lgtest::run(argv, env_with(options), kTimeout);
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using lgtest::contains;
 
 // ---- baseline -------------------------------------------------------------------------------------
 

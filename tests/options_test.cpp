@@ -1,8 +1,10 @@
-// tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/options.hpp).
-#include "options.hpp"
+// tests/options_test.cpp: LOCKGRAPH_OPTIONS parsing (detector/base/options.hpp).
+#include "base/options.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -236,3 +238,17 @@ TEST(Options, AcceptedKeysListsEveryKeyInOrder) { EXPECT_EQ(accepted_option_keys
 
 }  // namespace
 }  // namespace lockgraph::detail
+
+// The key list in the public header is what users read: every accepted key must be in it.
+TEST(Options, PublicHeaderDocumentsEveryKey) {
+  std::ifstream in(std::string(LOCKGRAPH_SOURCE_DIR) + "/include/lockgraph/options.hpp");
+  ASSERT_TRUE(in.good());
+  const std::string header((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string_view keys = lockgraph::detail::accepted_option_keys();
+  while (!keys.empty()) {
+    const std::size_t comma = keys.find(", ");
+    const std::string key(keys.substr(0, comma));
+    EXPECT_NE(header.find("//   " + key + "="), std::string::npos) << key << " missing from include/lockgraph/options.hpp";
+    keys = comma == std::string_view::npos ? std::string_view() : keys.substr(comma + 2);
+  }
+}

@@ -1,5 +1,5 @@
 // tests/report_format_test.cpp: golden tests for to_text(), to_json() and to_dot(), and the escaping
-// helpers behind them (detector/text_report.cpp, json_writer.cpp, dot_writer.cpp).
+// helpers behind them (detector/report/text_report.cpp, json_writer.cpp, dot_writer.cpp).
 //
 // The sample reports have empty stacks so the goldens do not depend on the symbolizer; the tests that
 // need frames build the expected text from stack_trace::to_string() itself.
@@ -16,11 +16,11 @@
 #include <utility>
 #include <vector>
 
-#include "dot_writer.hpp"
+#include "report/dot_writer.hpp"
 #include "lockgraph/report.hpp"
 
 #ifdef LOCKGRAPH_FORMAT_TEST_STUBS
-// For building this file with the formatters alone, without detector/stack_trace.cpp.
+// For building this file with the formatters alone, without detector/base/stack_trace.cpp.
 std::string lockgraph::stack_trace::to_string(std::string_view indent) const {
   std::string out;
   for (std::size_t i = 0; i < frames.size(); ++i) {

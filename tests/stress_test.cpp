@@ -6,7 +6,8 @@
 //  - StressEightThreadsOnePlantedInversion: the same, and once, while the other threads wait at a
 //    barrier, one thread takes one pair the other way round: exactly one report, of exactly that pair.
 //  - StressHardwareConcurrencyThreads: hardware_concurrency() threads (at least 2) walk paths of a
-//    random DAG of locks, holding every lock on the path; zero reports.
+//    random DAG of locks, holding every lock on the path; zero reports, exactly the walked edges in
+//    the graph, then one reversed pair: exactly one report.
 //  - StressLockLifetimesUnderContention: threads create and destroy locks nested under shared
 //    long-lived ones while others use them; zero reports; the graph ends with the long-lived locks only.
 // Every run starts all threads together with a std::barrier. Iteration counts are cut 10x under the
@@ -27,7 +28,7 @@
 #include <vector>
 
 #include "lockgraph/lockgraph.hpp"
-#include "runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "support/reports.hpp"
 #include "support/sanitizers.hpp"
 
@@ -148,8 +149,13 @@ TEST(LockOrderStress, StressEightThreadsOnePlantedInversion) {
 
 // A random DAG over 48 locks (a random topological order, each lock with edges to up to 3 later
 // ones); every thread repeatedly walks a random path along the edges, holding each lock on the path.
+// Zero reports, and the graph holds exactly the lock-order edges the walks made (from every held lock
+// to the next one; no edge lost under contention, none invented). Then the main thread takes one
+// walked pair the other way round: exactly one report, of exactly that pair, found in the big graph.
 TEST(LockOrderStress, StressHardwareConcurrencyThreads) {
   report_watch w;
+  auto& graph = lockgraph::detail::rt().graph;
+  const std::size_t edges0 = graph.edge_count();
   constexpr int kN = 48;
   const int threads_n = std::max(2u, std::thread::hardware_concurrency());
   const int iterations = 100000 / kScale;
@@ -167,11 +173,13 @@ TEST(LockOrderStress, StressHardwareConcurrencyThreads) {
     }
   }
   std::barrier start(threads_n);
+  std::vector<std::vector<std::uint64_t>> pairs(threads_n);  // from * kN + to, per thread
   std::vector<std::thread> threads;
   for (int t = 0; t < threads_n; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 r(7 + t);
       std::vector<int> path;
+      std::vector<std::uint64_t>& made = pairs[t];
       start.arrive_and_wait();
       for (int i = 0; i < iterations; ++i) {
         int p = static_cast<int>(r() % kN);
@@ -179,6 +187,7 @@ TEST(LockOrderStress, StressHardwareConcurrencyThreads) {
         path.clear();
         for (;;) {
           locks[order[p]].lock();
+          for (int held : path) made.push_back(static_cast<std::uint64_t>(held) * kN + order[p]);
           path.push_back(order[p]);
           if (static_cast<int>(path.size()) == length || next[p].empty()) break;
           p = next[p][r() % next[p].size()];
@@ -189,6 +198,29 @@ TEST(LockOrderStress, StressHardwareConcurrencyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(w.kinds(), "");
+
+  std::vector<std::uint64_t> all;
+  for (auto& v : pairs) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  EXPECT_EQ(graph.edge_count() - edges0, all.size());
+
+  // Cycle: the first walked pair x -> y, closed by y -> x.
+  ASSERT_FALSE(all.empty());
+  const int x = static_cast<int>(all.front() / kN), y = static_cast<int>(all.front() % kN);
+  {
+    std::lock_guard<lockgraph::mutex> gy(locks[y]);
+    std::lock_guard<lockgraph::mutex> gx(locks[x]);
+  }
+  const auto reps = w.fresh();
+  ASSERT_EQ(reps.size(), 1u);
+  EXPECT_EQ(reps[0].kind, lockgraph::report_kind::lock_order_inversion);
+  // x ~> y may run through other locks (a walk adds an edge from every held lock), so the cycle holds
+  // at least these two.
+  const auto& cyc = reps[0].locks;
+  EXPECT_NE(std::find(cyc.begin(), cyc.end(), name("V", x)), cyc.end()) << lgtest::cycle_of(reps[0]);
+  EXPECT_NE(std::find(cyc.begin(), cyc.end(), name("V", y)), cyc.end()) << lgtest::cycle_of(reps[0]);
+  EXPECT_EQ(lgtest::held_of(reps[0]), name("V", y));
 }
 
 // Threads create short-lived locks and nest them under 8 long-lived ones (in order) while other

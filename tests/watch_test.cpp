@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "lockgraph/lockgraph.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -32,7 +33,7 @@ class WatchDeathTest : public ::testing::Test {
     }                                                                           \
   } while (0)
 
-bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+using lgtest::contains;
 
 // Resolves `seen` the first time a report of `kind` is raised.
 void notify_on(lockgraph::report_kind kind, std::promise<lockgraph::report>* seen) {

@@ -97,6 +97,7 @@ LOCKGRAPH_PLAIN_WRAPPER(mutex, std::mutex, false, false);
 LOCKGRAPH_PLAIN_WRAPPER(timed_mutex, std::timed_mutex, false, true);
 LOCKGRAPH_PLAIN_WRAPPER(recursive_mutex, std::recursive_mutex, true, false);
 LOCKGRAPH_PLAIN_WRAPPER(recursive_timed_mutex, std::recursive_timed_mutex, true, true);
+#undef LOCKGRAPH_PLAIN_WRAPPER
 
 #endif
 

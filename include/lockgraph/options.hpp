@@ -15,7 +15,8 @@
 //   stack_depth=N         frames kept per captured stack (default 24)
 //   print_reports=0|1     print each report (default 1)
 //   check_at_exit=0|1     report locks still held at normal process exit (default 1)
-//   dump_signal=N         on signal N, report every blocked thread and write the wait-for graph
+//   dump_signal=N         on signal N (1..64), report every blocked thread and write the wait-for
+//                         graph to report_dir, or stderr (0 = no handler, the default)
 //   log_path=PATH         print reports to the file PATH.<pid> (one per process) instead of stderr;
 //                         also accepts stderr (the default) and stdout
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P

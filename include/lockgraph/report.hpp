@@ -4,7 +4,7 @@
 // A raised report goes to every sink: the stderr text (unless print_reports=0), the in-memory list
 // returned by reports(), the handler installed with set_report_handler(), and, with report_dir=DIR,
 // one JSON file and one DOT file in DIR. to_text(), to_json() and to_dot() are the formatters those
-// sinks use; they do no I/O and may be called on any report value.
+// sinks use; they read no detector state, write nothing, and may be called on any report value.
 #ifndef LOCKGRAPH_REPORT_HPP
 #define LOCKGRAPH_REPORT_HPP
 
@@ -123,7 +123,9 @@ std::vector<report> reports();
 // Installs `handler` (an empty function removes it) and returns the previous one. Thread-safe.
 report_handler set_report_handler(report_handler handler);
 
-// Formatters: pure functions of the report value (no I/O, no detector state).
+// Formatters: functions of the report value alone (no detector state; they write nothing). to_text()
+// and to_dot() symbolize the stacks they show, which reads the binary's debug info; to_json() writes
+// raw addresses and does no I/O at all.
 std::string to_text(const report& r);  // the multi-line stderr text
 std::string to_json(const report& r);  // one JSON object; "kind" and "locks" as promised
 std::string to_dot(const report& r);   // a Graphviz digraph of this report's part of the graph

@@ -45,8 +45,4 @@
 #define LOCKGRAPH_CALLER_LINE 0
 #endif
 
-namespace lockgraph::detail {
-inline constexpr bool enabled = !LOCKGRAPH_DISABLED;
-}  // namespace lockgraph::detail
-
 #endif  // LOCKGRAPH_DETAIL_CONFIG_HPP

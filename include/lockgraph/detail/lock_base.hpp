@@ -119,7 +119,7 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Nativ
 
   // What lock_fast() leaves out: a thread's first acquisition, a chain-cache miss, deep nesting.
   LOCKGRAPH_NOINLINE void lock_slow() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
-    before_lock(meta_, mode_exclusive);
+    before_lock_after_miss(meta_, mode_exclusive);
     if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
       lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
     }

@@ -1,0 +1,24 @@
+// stack_trace: capture raw call stacks cheaply; symbolize only when printed (with libdw, Boost.Stacktrace
+// or dladdr, chosen at configure time by LOCKGRAPH_STACKTRACE; see stack_trace.cpp).
+#ifndef LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
+#define LOCKGRAPH_DETECTOR_STACK_TRACE_HPP
+
+#include "lockgraph/report.hpp"
+
+namespace lockgraph::detail {
+
+// The calling thread's stack, innermost first, at most `depth` frames, starting below the caller of
+// capture_stack. Async-signal-safe apart from the vector's allocation. Thread-safe.
+stack_trace capture_stack(unsigned depth);
+
+// "bank.cpp:23 (transfer)": the innermost frame outside lockgraph, short enough for a DOT label or a
+// dedupe key. Empty for an empty trace. Symbolizes: call off the hot path.
+std::string innermost_site(const stack_trace& st);
+
+// strip_path_prefix=P: printed source paths lose everything up to and including the first P (set once,
+// by the runtime, when the options are read). Thread-safe.
+void set_strip_path_prefix(std::string prefix);
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_STACK_TRACE_HPP

@@ -1,0 +1,187 @@
+// report_sink.cpp: see report_sink.hpp.
+#include "report/report_sink.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/options.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+// write(2) until done; stderr text goes out in one piece so reports from two threads do not interleave.
+bool write_all(int fd, const std::string& s) {
+  const char* p = s.data();
+  std::size_t left = s.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Creates `path` from `content` atomically: a temporary beside it, fsync-free (a crash of the machine
+// is not our concern; a crash of the process is), then rename(2). Returns 0 or an errno value.
+int write_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  const bool ok = write_all(fd, content);
+  const int write_errno = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return write_errno;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int make_dirs(const std::string& path, std::string* failed) {
+  std::size_t at = 0;
+  while (at != std::string::npos) {
+    at = path.find('/', at + 1);
+    const std::string dir = path.substr(0, at);
+    if (dir.empty() || ::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) continue;
+    const int err = errno;
+    if (failed != nullptr) *failed = dir;
+    return err;
+  }
+  // Every component exists; the last must be a directory.
+  struct stat st {};
+  int err = 0;
+  if (::stat(path.c_str(), &st) != 0) {
+    err = errno;
+  } else if (!S_ISDIR(st.st_mode)) {
+    err = ENOTDIR;
+  }
+  if (err != 0 && failed != nullptr) *failed = path;
+  return err;
+}
+
+bool report_sink::make_report_dir() {
+  std::string failed;
+  const int err = make_dirs(opts_.report_dir, &failed);
+  if (err == 0) return true;
+  std::lock_guard<std::mutex> g(mu_);
+  if (!dir_error_printed_) {
+    dir_error_printed_ = true;
+    std::string line = "lockgraph: report_dir '" + opts_.report_dir + "': cannot create directory";
+    if (failed != opts_.report_dir) line += " '" + failed + "'";
+    print(line + " (" + std::strerror(err) + "); reports still go to " +
+          (opts_.log_path.empty() ? std::string("stderr") : opts_.log_path) + "\n");
+  }
+  return false;
+}
+
+void report_sink::print(const std::string& text) {
+  std::lock_guard<std::mutex> g(log_mu_);
+  int fd = 2;
+  if (opts_.log_path == "stdout") {
+    fd = 1;
+  } else if (!opts_.log_path.empty() && opts_.log_path != "stderr") {
+    const long pid = static_cast<long>(::getpid());
+    if (log_pid_ != pid) {
+      // First use in this process. A descriptor inherited across fork() is the parent's file.
+      if (log_fd_ >= 0) ::close(log_fd_);
+      log_pid_ = pid;
+      const std::string path = opts_.log_path + "." + std::to_string(pid);
+      log_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      log_failed_ = log_fd_ < 0;
+      if (log_failed_) {
+        write_all(2, "lockgraph: log_path '" + opts_.log_path + "': cannot open '" + path + "' (" +
+                         std::strerror(errno) + "); reports go to stderr\n");
+      }
+    }
+    if (!log_failed_) fd = log_fd_;
+  }
+  write_all(fd, text);
+}
+
+std::vector<std::string> report_sink::write_files(const report& r) {
+  std::vector<std::string> written;
+  if (opts_.report_dir.empty()) return written;
+  if (!make_report_dir()) return written;
+  // pid + per-process sequence: unique among processes sharing the directory on this host. O_EXCL on
+  // the temporary catches the rest (a pid reused while old files remain): then a suffix is added.
+  char stem[96];
+  std::snprintf(stem, sizeof stem, "lockgraph-%ld-%04llu", static_cast<long>(::getpid()),
+                static_cast<unsigned long long>(r.sequence));
+  std::string base = opts_.report_dir + "/" + stem;
+  for (int attempt = 0; attempt < 100 && ::access((base + ".json").c_str(), F_OK) == 0; ++attempt) {
+    base = opts_.report_dir + "/" + stem + "-" + std::to_string(attempt + 1);
+  }
+  report with_files = r;
+  with_files.files = {base + ".json", base + ".dot"};
+  int err = write_atomically(with_files.files[0], to_json(with_files));
+  if (err == 0) err = write_atomically(with_files.files[1], to_dot(with_files));
+  if (err != 0) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!dir_error_printed_) {
+      dir_error_printed_ = true;
+      print("lockgraph: report_dir '" + opts_.report_dir + "': cannot write report files (" + std::strerror(err) +
+            "); reports still go to " + (opts_.log_path.empty() ? std::string("stderr") : opts_.log_path) + "\n");
+    }
+    return written;
+  }
+  return with_files.files;
+}
+
+bool report_sink::raise(const problem& p) { return publish(build_report(p), dedupe_key(p)); }
+
+bool report_sink::publish(report r, const std::string& key) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!seen_.insert(key).second) return false;
+    r.sequence = ++sequence_;
+  }
+  r.files = write_files(r);
+  report_handler handler;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    reports_.push_back(r);
+    handler = handler_;
+  }
+  if (opts_.print_reports) print(to_text(r));
+  if (handler) handler(r);
+  if (opts_.halt_on_report) {
+    print("lockgraph: halt_on_report=1: aborting after the first report\n");
+    std::abort();
+  }
+  return true;
+}
+
+std::vector<report> report_sink::all() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return reports_;
+}
+
+std::size_t report_sink::count() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return reports_.size();
+}
+
+report_handler report_sink::set_handler(report_handler h) {
+  std::lock_guard<std::mutex> g(mu_);
+  std::swap(h, handler_);
+  return h;
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,80 @@
+// report_sink: where raised problems go. Builds the report (report/problem.hpp), deduplicates (once per
+// distinct problem per process), numbers, stores, writes report_dir files (JSON + DOT, atomically),
+// prints, and calls the user's handler.
+#ifndef LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
+#define LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "lockgraph/report.hpp"
+#include "report/problem.hpp"
+
+namespace lockgraph::detail {
+
+struct options;
+
+class report_sink {
+ public:
+  explicit report_sink(const options& opts) : opts_(opts) {}
+
+  // Raises `p` unless the same problem (dedupe_key) was raised before in this process: builds its
+  // report, numbers it, writes its files, prints it, hands it to the handler. Returns false for a
+  // duplicate. Thread-safe; the caller must hold no internal lock (the handler runs here), and must
+  // have its thread's bypass set.
+  bool raise(const problem& p);
+
+  std::vector<report> all() const;
+  std::size_t count() const;
+  report_handler set_handler(report_handler h);
+
+  // Writes lockgraph's output (report text, its own one-line notices) where log_path says: stderr
+  // (the default), stdout, or PATH.<pid>, opened on first use in each process (a forked child opens
+  // its own). A PATH that cannot be opened is said once on stderr, and the text goes to stderr.
+  // Thread-safe; one write(2) per call, so texts from two threads do not interleave.
+  void print(const std::string& text);
+
+  // Creates report_dir with its parents if missing. False (after one error line, once per process)
+  // when it cannot be created. Thread-safe.
+  bool make_report_dir();
+
+  // fork(): hold the sink's locks across the fork (see runtime.cpp).
+  void lock_for_fork() {
+    mu_.lock();
+    log_mu_.lock();
+  }
+  void unlock_after_fork() {
+    log_mu_.unlock();
+    mu_.unlock();
+  }
+
+ private:
+  bool publish(report r, const std::string& key);
+  // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
+  // partial file. Returns the paths written.
+  std::vector<std::string> write_files(const report& r);
+
+  const options& opts_;
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> seen_;
+  std::vector<report> reports_;
+  report_handler handler_;
+  std::uint64_t sequence_ = 0;
+  bool dir_error_printed_ = false;  // an unwritable report_dir is said once
+
+  std::mutex log_mu_;      // after mu_ when both are taken
+  int log_fd_ = -1;        // the log_path file, opened by process log_pid_
+  long log_pid_ = 0;
+  bool log_failed_ = false;  // log_path could not be opened in process log_pid_: stderr instead
+};
+
+// mkdir -p: creates `path` and its missing parents (mode 0777 less the umask). Returns 0, or the
+// errno of the first failure with the directory that failed in `*failed`.
+int make_dirs(const std::string& path, std::string* failed);
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_REPORT_SINK_HPP

@@ -1,0 +1,84 @@
+// dump_signal.cpp: with dump_signal=N, signal N reports every blocked thread (long_wait) and writes
+// the wait-for graph of the hang (see dump_signal.hpp).
+#include "runtime/dump_signal.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "threads/wait_for_dot.hpp"
+#include "threads/wait_for_graph.hpp"
+#include "threads/watchdog.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+int g_dump_pipe[2] = {-1, -1};
+
+void on_dump_signal(int) {
+  const int saved = errno;
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t n = ::write(g_dump_pipe[1], &byte, 1);  // async-signal-safe
+  errno = saved;
+}
+
+void dump_now(runtime& r) {
+  const std::int64_t now = steady_now_ns();
+  std::vector<problem> blocked;
+  for (const waiting_thread& w : waiting_threads()) {
+    problem p;
+    if (!long_wait_problem(w, now, &p)) continue;
+    p.when = "at signal " + std::to_string(r.opts.dump_signal);
+    blocked.push_back(std::move(p));
+  }
+  // The graph file first: whoever reacts to the reports (a gate about to kill the process) finds it.
+  std::string where = "stderr";
+  const std::string dot = wait_for_dot_text();
+  static int dumps = 0;
+  if (!r.opts.report_dir.empty() && r.sink.make_report_dir()) {
+    const std::string path = r.opts.report_dir + "/lockgraph-" + std::to_string(::getpid()) + "-waitfor-" +
+                             std::to_string(++dumps) + ".dot";
+    const std::string tmp = path + ".tmp";
+    if (std::FILE* f = std::fopen(tmp.c_str(), "we")) {
+      const bool ok = std::fwrite(dot.data(), 1, dot.size(), f) == dot.size();
+      if (std::fclose(f) == 0 && ok && std::rename(tmp.c_str(), path.c_str()) == 0) where = path;
+    }
+  }
+  std::string line = "lockgraph: signal " + std::to_string(r.opts.dump_signal) + ": " +
+                     std::to_string(blocked.size()) + " thread(s) blocked; wait-for graph: " + where + "\n";
+  if (where == "stderr") line += dot;
+  r.sink.print(line);
+  for (const problem& p : blocked) r.sink.raise(p);
+}
+
+void dumper(runtime* r) {
+  for (;;) {
+    char byte;
+    const ssize_t n = ::read(g_dump_pipe[0], &byte, 1);
+    if (n == 1) dump_now(*r);
+    else if (n < 0 && errno != EINTR) return;
+  }
+}
+
+}  // namespace
+
+void start_signal_dumper(runtime& r) {
+  if (::pipe2(g_dump_pipe, O_CLOEXEC) != 0) return;
+  struct sigaction sa {};
+  sa.sa_handler = &on_dump_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (::sigaction(r.opts.dump_signal, &sa, nullptr) != 0) {
+    std::fprintf(stderr, "lockgraph: dump_signal=%d: cannot install a handler for that signal\n", r.opts.dump_signal);
+    return;
+  }
+  std::thread(dumper, &r).detach();
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,326 @@
+// hooks.cpp: the out-of-line halves of the hooks in include/lockgraph/detail/hooks.hpp.
+//
+// Every function here runs on the thread that called the lockgraph primitive and, unless noted, touches
+// only that thread's own record plus the thread-safe graph and sink. While one runs, the thread's
+// `bypass` count is raised, so lockgraph primitives used underneath (a user's operator new, the report
+// handler) pass straight through instead of recursing into the detector.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/stack_trace.hpp"
+#include "runtime/runtime.hpp"
+#include "threads/misuse.hpp"
+#include "threads/wait_for_graph.hpp"
+
+namespace lockgraph::detail {
+namespace {
+
+// The record of every thread while checking is off, and of a thread after its exit cleanup ran (its
+// thread_local destructors may still lock things). Never written: bypass != 0 sends every hook to a
+// slow path that returns at once.
+thread_record g_passthrough{{0}, /*bypass=*/1, nullptr, {}, {}};
+
+struct bypass_scope {
+  explicit bypass_scope(thread_record* t) noexcept : t_(t) { ++t_->bypass; }
+  ~bypass_scope() { --t_->bypass; }
+  bypass_scope(const bypass_scope&) = delete;
+  bypass_scope& operator=(const bypass_scope&) = delete;
+  thread_record* t_;
+};
+
+// Unregisters the thread at exit, reporting the locks it still holds.
+struct exit_guard {
+  thread_slot* slot = nullptr;
+  ~exit_guard() {
+    if (slot == nullptr) return;
+    thread_record* t = &slot->rec;
+    if (t->depth.load(std::memory_order_relaxed) != 0) {
+      bypass_scope b(t);
+      problem p;
+      if (unreleased_at_thread_exit(slot, &p)) rt().sink.raise(p);
+    }
+    tl_record = &g_passthrough;
+    release_slot(slot);
+  }
+};
+thread_local exit_guard t_exit_guard;
+
+// Recomputes the chain hashes of entries [from, depth), giving every entry a graph node on the way.
+void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  std::uint64_t prev = from == 0 ? 0 : held_at(t, from - 1)->chain;
+  for (std::uint32_t i = from; i < d; ++i) {
+    held_entry* e = held_at(t, i);
+    std::uint64_t node = e->node.load(std::memory_order_relaxed);
+    const lock_meta* m = e->lock.load(std::memory_order_relaxed);
+    if (node == 0 && m != &destroyed_lock) {
+      // The lock is alive: this thread holds it.
+      node = graph.node_of(*const_cast<lock_meta*>(m));
+      e->node.store(node, std::memory_order_relaxed);
+    }
+    prev = chain_step(prev, i, node, e->mode.load(std::memory_order_relaxed));
+    e->chain = prev;
+  }
+}
+
+// Removes entry i from the held stack, keeping the order of the others.
+void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  for (std::uint32_t j = i; j + 1 < d; ++j) {
+    held_entry* dst = held_at(t, j);
+    const held_entry* src = held_at(t, j + 1);
+    dst->lock.store(src->lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->node.store(src->node.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->mode.store(src->mode.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->site_pc.store(src->site_pc.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->site_ret.store(src->site_ret.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    dst->chain = src->chain;
+  }
+  t->depth.store(d - 1, std::memory_order_release);
+  if (i + 1 < d) {
+    if (graph != nullptr) {
+      rechain(t, i, *graph);
+    } else {
+      for (std::uint32_t j = i; j + 1 < d; ++j) held_at(t, j)->chain = 0;  // recomputed on next miss
+    }
+  }
+}
+
+// Index of the topmost entry for `m` whose shared bit equals `shared`, or -1.
+long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
+  for (std::uint32_t i = t->depth.load(std::memory_order_relaxed); i-- > 0;) {
+    const held_entry* e = held_at(t, i);
+    if (e->lock.load(std::memory_order_relaxed) == &m &&
+        (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
+      return static_cast<long>(i);
+    }
+  }
+  return -1;
+}
+
+// Records where the thread is about to block, for deadlock and long-wait reports. Costs a stack walk,
+// so only when the answer can matter: the thread holds locks (it may be part of a circular wait) or a
+// long-wait watcher / dump signal may ask.
+// `own` is how many held locks belong to the wait itself (a condition wait holds its mutex).
+// Call before wait_seq becomes odd: the stack is tagged with that coming odd value.
+void capture_wait_stack(thread_record* t, const runtime& r, std::uint32_t own) {
+  const bool watched = r.opts.long_wait_ms > 0 || r.opts.dump_signal > 0;
+  if (!watched && t->depth.load(std::memory_order_relaxed) <= own) return;
+  stack_trace st = capture_stack(r.opts.stack_depth);
+  std::lock_guard<std::mutex> g(t->extra->wait_stack_mu);
+  t->extra->wait_stack = std::move(st);
+  t->extra->wait_stack_seq = t->extra->wait_seq.load(std::memory_order_relaxed) + 1;
+}
+
+}  // namespace
+
+thread_record* register_thread() noexcept {
+  runtime& r = rt();
+  thread_slot* s = r.opts.enabled ? acquire_slot() : nullptr;
+  if (s == nullptr) {
+    tl_record = &g_passthrough;
+    return &g_passthrough;
+  }
+  const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  s->extra.os_tid = tid;
+  s->extra.number = next_thread_number(tid == ::getpid());
+  tl_record = &s->rec;
+  t_exit_guard.slot = s;
+  return &s->rec;
+}
+
+void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
+  if (t->bypass != 0) return;
+  bypass_scope bypass(t);
+  runtime& r = rt();
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+
+  // A thread blocking on a lock it holds waits forever (recursive locks never get here on re-entry).
+  // Shared after shared is the one exception: readers do not block readers.
+  bool recursive_read = false;
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e->lock.load(std::memory_order_relaxed) != &m) continue;
+    if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) {
+      recursive_read = true;
+      continue;
+    }
+    r.sink.raise(self_deadlock_problem(slot_of(t), m, mode, capture_stack(r.opts.stack_depth)));
+    if (r.opts.abort_on_deadlock) die_after_report();
+    return;  // block as std would
+  }
+
+  const std::uint64_t node = r.graph.node_of(m);
+  rechain(t, 0, r.graph);
+  if (!recursive_read) {
+    // An edge from every held lock, not only from the top of the stack: lockdep relies on
+    // transitivity (a -> b -> c implies a -> c), but here locks die and take their edges with them,
+    // and a destroyed b must not hide a -> c. New chains are rare, so the extra lookups are too.
+    stack_trace stack;
+    bool captured = false;
+    for (std::uint32_t i = d; i-- > 0;) {
+      const held_entry* e = held_at(t, i);
+      if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
+      const std::uint8_t held_mode = e->mode.load(std::memory_order_relaxed);
+      const edge_key k{e->node.load(std::memory_order_relaxed), node, (held_mode & mode_shared) != 0,
+                       (mode & mode_shared) != 0};
+      if (k.from == node || k.from == 0 || r.graph.known(k)) continue;
+      if (!captured) {
+        stack = capture_stack(r.opts.stack_depth);
+        captured = true;
+      }
+      problem cycle;
+      const thread_ref me = describe(*slot_of(t));
+      if (r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle) == edge_outcome::closes_cycle) {
+        cycle.thread = me;
+        cycle.held = held_locks(t);
+        cycle.stack = stack;
+        r.sink.raise(cycle);
+      }
+    }
+  }
+  const std::uint64_t top = held_at(t, d - 1)->chain;
+  const std::uint64_t key = chain_mix(top, node, mode);
+  t->chain_cache[key & (kChainCacheSize - 1)] = key;
+}
+
+void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                     const void* site_ret) noexcept {
+  if (t->bypass != 0) return;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  held_entry* e = held_at(t, d, /*grow=*/true);
+  if (e == nullptr) return;  // out of memory for the overflow chunk: this lock goes untracked
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  e->lock.store(&m, std::memory_order_relaxed);
+  e->node.store(node, std::memory_order_relaxed);
+  e->mode.store(mode, std::memory_order_relaxed);
+  e->site_pc.store(site_pc, std::memory_order_relaxed);
+  e->site_ret.store(site_ret, std::memory_order_relaxed);
+  e->chain = chain_step(d == 0 ? 0 : held_at(t, d - 1)->chain, d, node, mode);
+  t->depth.store(d + 1, std::memory_order_release);
+}
+
+bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noexcept {
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0) return true;
+  const long i = find_entry(t, m, shared);
+  if (i >= 0) {
+    erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+    return true;
+  }
+  bypass_scope bypass(t);
+  runtime& r = rt();
+  r.sink.raise(bad_unlock_problem(slot_of(t), m, shared, capture_stack(r.opts.stack_depth)));
+  return false;
+}
+
+void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void* arg) {
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0) {
+    block(arg);
+    return;
+  }
+  thread_extra& x = *t->extra;
+  {
+    bypass_scope bypass(t);
+    capture_wait_stack(t, rt(), 0);
+  }
+  // Publish the wait before looking at anyone else's: of two threads closing a cycle at the same
+  // instant, at least one then sees the other waiting (the fence pairs with the other's fence).
+  x.waits_on.store(&m, std::memory_order_relaxed);
+  x.wait_mode.store(mode, std::memory_order_relaxed);
+  x.wait_type.store(wait_kind::lock, std::memory_order_relaxed);
+  x.wait_since_ns.store(steady_now_ns(), std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_seq_cst);  // odd: waiting
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  {
+    bypass_scope bypass(t);
+    runtime& r = rt();
+    problem deadlock;
+    // A duplicate means another thread of the cycle is reporting it and will end the process once its
+    // files are written; this one must not abort first.
+    if (find_circular_wait(slot_of(t), &deadlock) && r.sink.raise(deadlock) && r.opts.abort_on_deadlock) {
+      die_after_report();
+    }
+  }
+  struct end_wait {
+    thread_extra& x;
+    ~end_wait() {
+      x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
+      x.waits_on.store(nullptr, std::memory_order_relaxed);
+      x.wait_seq.fetch_add(1, std::memory_order_release);  // even: running
+    }
+  } done{x};
+  block(arg);
+}
+
+void on_destroy(lock_meta& m, bool held) noexcept {
+  runtime* r = rt_if_created();
+  if (r == nullptr || !r->opts.enabled) return;
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0 && t != &g_passthrough) return;
+  if (held && t->extra != nullptr) {
+    bypass_scope bypass(t);
+    problem p;
+    if (destroyed_while_held(slot_of(t), m, capture_stack(r->opts.stack_depth), &p)) r->sink.raise(p);
+    // Forget it in the destroying thread's own stack, or its later unlocks would look wrong.
+    for (std::uint8_t shared : {std::uint8_t{0}, std::uint8_t{mode_shared}}) {
+      for (long i; (i = find_entry(t, m, shared)) >= 0;) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+    }
+    // Another holder's stack cannot be edited from here; its entry becomes a tombstone that nothing
+    // dereferences, matches or reports (the program's later unlock of the dead lock is its own bug).
+    for_each_live_thread([&](thread_slot& s) {
+      if (&s.rec == t) return;
+      const std::uint32_t d = s.rec.depth.load(std::memory_order_acquire);
+      for (std::uint32_t i = 0; i < d; ++i) {
+        held_entry* e = held_at(&s.rec, i);
+        if (e == nullptr) break;
+        const lock_meta* expected = &m;
+        e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel);
+      }
+    });
+  }
+  if (held) forget_orphan(&m);
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  if (node != 0) r->graph.remove(node);
+}
+
+void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->bypass != 0) return;
+  thread_extra& x = *t->extra;
+  {
+    bypass_scope bypass(t);
+    capture_wait_stack(t, rt(), 1);
+  }
+  const long i = find_entry(t, mu, 0);
+  if (i >= 0) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+  x.wait_mutex.store(i >= 0 ? &mu : nullptr, std::memory_order_relaxed);
+  x.waits_on.store(&cv, std::memory_order_relaxed);
+  x.wait_mode.store(mode_exclusive, std::memory_order_relaxed);
+  x.wait_type.store(wait_kind::condition, std::memory_order_relaxed);
+  x.wait_since_ns.store(steady_now_ns(), std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void cv_end_wait(lock_meta& /*cv*/, lock_meta& mu) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->bypass != 0) return;
+  thread_extra& x = *t->extra;
+  if (x.wait_type.load(std::memory_order_relaxed) != wait_kind::condition) return;
+  const bool popped = x.wait_mutex.load(std::memory_order_relaxed) == &mu;
+  x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
+  x.waits_on.store(nullptr, std::memory_order_relaxed);
+  x.wait_mutex.store(nullptr, std::memory_order_relaxed);
+  x.wait_seq.fetch_add(1, std::memory_order_release);
+  if (!popped) return;
+  // The wait took the mutex back inside std::condition_variable, while this thread held whatever it
+  // held: that is an acquisition like any other, with edges from those locks (recorded after the
+  // fact: the native wait gives no earlier moment).
+  before_lock(mu, mode_exclusive);
+  after_lock(mu, mode_exclusive);
+}
+
+}  // namespace lockgraph::detail

@@ -1,0 +1,38 @@
+// runtime: the detector's process-wide state, created on first use and never destroyed, so that locks
+// used by static constructors and destructors (and by threads still running at exit) keep working.
+//
+// Layer: runtime/, the top of detector/. It owns the state and wires the parts below it (graph/,
+// threads/, report/, base/) together; nothing below includes anything from here.
+#ifndef LOCKGRAPH_DETECTOR_RUNTIME_HPP
+#define LOCKGRAPH_DETECTOR_RUNTIME_HPP
+
+#include "base/options.hpp"
+#include "graph/lock_order_graph.hpp"
+#include "report/report_sink.hpp"
+#include "threads/thread_registry.hpp"
+
+namespace lockgraph::detail {
+
+struct runtime {
+  options opts;  // immutable after construction
+  lock_order_graph graph;
+  report_sink sink{opts};
+};
+
+// The runtime; the first call parses LOCKGRAPH_OPTIONS (a bad value prints one line and exits with
+// status 2). Thread-safe.
+runtime& rt() noexcept;
+
+// The runtime if it exists already, else nullptr (for paths that must not create it).
+runtime* rt_if_created() noexcept;
+
+// The calling thread's slot, registering the thread if needed; nullptr when checking is off.
+// Defined in runtime.cpp.
+thread_slot* current_slot() noexcept;
+
+// Flushes stdio and aborts: the end of a deadlock report.
+[[noreturn]] void die_after_report() noexcept;
+
+}  // namespace lockgraph::detail
+
+#endif  // LOCKGRAPH_DETECTOR_RUNTIME_HPP
