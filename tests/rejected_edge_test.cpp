@@ -74,8 +74,8 @@ TEST(RejectedEdge, NewCycleThroughOtherEdgesIsReported) {
     ASSERT_EQ(w.count(), 1u) << w.kinds();
   }
   nest(c, d);
-  nest(d, a);  // C -> D -> A closes with nothing; then A -> ... no edge back yet
-  nest(a, c);  // A -> C (accepted? no: C -> D -> A is in the order) closes A -> C -> D -> A
+  nest(d, a);  // the order now has C -> D -> A (no cycle: C -> A was never accepted)
+  nest(a, c);  // a new edge A -> C closes A -> C -> D -> A
   ASSERT_EQ(w.count(), 2u) << w.kinds();
   EXPECT_EQ(canonical_cycle(w.fresh()[1]), "rc.A => rc.C => rc.D => rc.A");
 }

@@ -69,7 +69,7 @@ TEST(Labels, DISABLED_MakeUniqueIsLabelledWithTheUsersLine) {
 TEST(Labels, DISABLED_VectorOfLocksIsLabelledWithTheUsersLine) {
   std::vector<lockgraph::mutex> v(2);
   const std::string label = label_of(v[1]);
-  EXPECT_TRUE(labelled_here(label)) << label;  // today: a libstdc++ header (stl_construct.h)
+  EXPECT_TRUE(labelled_here(label)) << label;  // today: stl_construct.h:119
 }
 
 // FIXME(#9): item 11
@@ -80,8 +80,8 @@ TEST(Labels, DISABLED_EmplaceBackIsLabelledWithTheUsersLine) {
   d.emplace_back();
   const std::string from_list = label_of(l.back());
   const std::string from_deque = label_of(d.back());
-  EXPECT_TRUE(labelled_here(from_list)) << from_list;    // today: new_allocator.h
-  EXPECT_TRUE(labelled_here(from_deque)) << from_deque;  // today: new_allocator.h
+  EXPECT_TRUE(labelled_here(from_list)) << from_list;    // today: stl_construct.h:97
+  EXPECT_TRUE(labelled_here(from_deque)) << from_deque;  // today: stl_construct.h:97
 }
 
 // ---- item 12: the report handler's contract -----------------------------------------------------------
