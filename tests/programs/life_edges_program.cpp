@@ -65,12 +65,6 @@ void make_inversion(lockgraph::mutex& a, lockgraph::mutex& b) {
   }
 }
 
-std::size_t count_kind(lockgraph::report_kind k) {
-  std::size_t n = 0;
-  for (const auto& r : lockgraph::reports()) n += r.kind == k;
-  return n;
-}
-
 // Polls check_quiescent() (a condition, not a hoped-for delay) until a long_wait on `lock` shows up.
 bool find_long_wait(const std::string& lock, lockgraph::report* out) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
