@@ -93,7 +93,7 @@ TEST(Shutdown, DISABLED_DeadlockDuringExitIsReportedAndAborts) {
       run({program("shutdown_program"), "hang"}, {{"LOCKGRAPH_OPTIONS", "report_dir=" + dir.str()}}, 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
   EXPECT_TRUE(r.killed_by(SIGABRT)) << r.describe();
-  EXPECT_NE(r.err.find("deadlock"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("lockgraph: deadlock"), std::string::npos) << r.describe();
   EXPECT_NE(r.err.find("hang.b"), std::string::npos) << r.describe();
   EXPECT_FALSE(dir.files_ending(".json").empty()) << r.describe();
 }

@@ -112,8 +112,8 @@ void make_all_pairs(std::deque<lockgraph::mutex>& locks) {
 }
 
 // The cost of a distinct edge (the stacks of an edge matter only when it is in a report: keep them
-// compact or capture lazily). Bound chosen for the fix: at most 160 B per edge, all included
-// (today ~300-430 B).
+// compact or capture lazily). Bound chosen for the fix: at most 256 B per edge, all included
+// (today 504 B measured here; the issue saw ~300-430 B).
 // FIXME(#9): item 10
 TEST(Scale, DISABLED_PerEdgeMemoryIsBounded) {
   SKIP_IF_SANITIZED();
@@ -125,7 +125,7 @@ TEST(Scale, DISABLED_PerEdgeMemoryIsBounded) {
   const std::int64_t grown = heap_in_use() - before;
   const std::size_t edges = lockgraph::detail::rt().graph.edge_count() - edges_before;
   ASSERT_EQ(edges, kGraphLocks * (kGraphLocks - 1) / 2);
-  EXPECT_LE(grown / static_cast<std::int64_t>(edges), 160) << "bytes per edge; total " << grown;
+  EXPECT_LE(grown / static_cast<std::int64_t>(edges), 256) << "bytes per edge; total " << grown;
 }
 
 // The whole-graph DOT of a big graph stays renderable: at most 1 MiB, and it says what it left out
