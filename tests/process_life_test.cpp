@@ -43,7 +43,8 @@ TEST(StaticInit, DISABLED_NamedGlobalsUsedByAnEarlierStaticConstructor) {
 }
 
 // `constinit lockgraph::mutex m{"name"};` must compile: a named global is constant-initialised, like
-// std::mutex. Compiled here with the compiler that built the tests.
+// std::mutex. Compiled here with the compiler that built the tests. (Not condition_variable: libstdc++'s
+// std::condition_variable constructor is not constexpr, so its lockgraph twin cannot be either.)
 // FIXME(#9): item 1
 TEST(StaticInit, DISABLED_NamedMutexIsConstinit) {
   lgtest::temp_dir dir("lockgraph-constinit");
@@ -55,7 +56,6 @@ TEST(StaticInit, DISABLED_NamedMutexIsConstinit) {
          "constinit lockgraph::timed_mutex g_t{\"timed\"};\n"
          "constinit lockgraph::recursive_mutex g_r{\"recursive\"};\n"
          "constinit lockgraph::shared_mutex g_s{\"shared\"};\n"
-         "constinit lockgraph::condition_variable g_cv{\"cv\"};\n"
          "int main() {}\n";
   }
   const run_result r = run({LOCKGRAPH_CXX_COMPILER, "-std=c++20", "-fsyntax-only",
@@ -71,7 +71,7 @@ TEST(StaticInit, DISABLED_NamedMutexIsConstinit) {
 TEST(Shutdown, DISABLED_InversionInAStaticDestructorIsReported) {
   const run_result r = run({program("shutdown_program"), "dtor"}, {{"LOCKGRAPH_OPTIONS", "exitcode=23"}}, 30s);
   EXPECT_TRUE(r.exited_with(23)) << r.describe();
-  EXPECT_NE(r.err.find("lock-order inversion"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("lock-order-inversion"), std::string::npos) << r.describe();
   EXPECT_NE(r.err.find("sd.a"), std::string::npos) << r.describe();
 }
 
@@ -80,7 +80,7 @@ TEST(Shutdown, DISABLED_InversionInAStaticDestructorIsReported) {
 TEST(Shutdown, DISABLED_InversionInAnAtexitHandlerIsReported) {
   const run_result r = run({program("shutdown_program"), "atexit"}, {{"LOCKGRAPH_OPTIONS", "exitcode=23"}}, 30s);
   EXPECT_TRUE(r.exited_with(23)) << r.describe();
-  EXPECT_NE(r.err.find("lock-order inversion"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("lock-order-inversion"), std::string::npos) << r.describe();
   EXPECT_NE(r.err.find("ae.a"), std::string::npos) << r.describe();
 }
 
@@ -106,6 +106,16 @@ TEST(Shutdown, DISABLED_DeadlockDuringExitIsReportedAndAborts) {
 // FIXME(#9): item 6
 TEST(ExitCheck, DISABLED_LiveThreadInsideACriticalSectionDoesNotFailTheRun) {
   const run_result r = run_life({"exit_race"}, "exitcode=23");
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_EQ(r.err.find("unreleased lock"), std::string::npos) << r.describe();
+}
+
+// The same with the lock a static, so exit's static destructors destroy it while the live worker holds
+// it (the usual shape: locks are globals or members of globals). Decision: during exit, destroying a lock
+// that a live, running thread holds is not a report either (the thread is cut off by exit, nothing leaked).
+// FIXME(#9): item 6
+TEST(ExitCheck, DISABLED_LiveThreadHoldingAStaticLockDoesNotFailTheRun) {
+  const run_result r = run_life({"exit_race_global"}, "exitcode=23");
   EXPECT_TRUE(r.exited_with(0)) << r.describe();
   EXPECT_EQ(r.err.find("unreleased lock"), std::string::npos) << r.describe();
 }

@@ -12,8 +12,9 @@
 //                      thread of the process is asleep for good
 //   asleep_pair        item 5: main and a worker each wait on a condition variable only the other
 //                      could notify
-//   exit_race          item 6: a live worker is inside a critical section (holding busy) when main
-//                      returns
+//   exit_race          item 6: a live worker is inside a critical section (holding race.busy, a lock
+//                      that is never destroyed) when main returns
+//   exit_race_global   the same with race.busy a static, destroyed during exit while the worker holds it
 //   exit_leak          item 6 (control): a worker locks leaked and exits without unlocking it
 //   fork_exitcode      item 7: an inversion, then fork(); the child reports nothing and calls exit(0);
 //                      prints "child status=<n>"
@@ -204,8 +205,11 @@ int asleep_pair() {
   return 1;
 }
 
-int exit_race() {
-  static lockgraph::mutex busy("race.busy");
+// `global`: the lock is a static, so exit's static destructors also destroy it while the worker holds
+// it; otherwise it is never destroyed and only the exit check sees it.
+int exit_race(bool global) {
+  static lockgraph::mutex static_busy("race.busy");
+  static lockgraph::mutex& busy = global ? static_busy : *new lockgraph::mutex("race.busy");
   static std::latch inside(1);
   static std::latch never(1);
   std::thread([] {
@@ -335,7 +339,8 @@ int main(int argc, char** argv) {
   if (mode == "idle_pool") return idle_pool();
   if (mode == "asleep_cv") return asleep_cv();
   if (mode == "asleep_pair") return asleep_pair();
-  if (mode == "exit_race") return exit_race();
+  if (mode == "exit_race") return exit_race(false);
+  if (mode == "exit_race_global") return exit_race(true);
   if (mode == "exit_leak") return exit_leak();
   if (mode == "fork_exitcode") return fork_exitcode();
   if (mode == "fork_dump") return fork_dump(arg);
