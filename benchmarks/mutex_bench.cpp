@@ -33,6 +33,13 @@
 //                     Reported time is wall time / (iterations of all threads); bench.sh multiplies by
 //                     the thread count to get the per-thread time per iteration and its scaling.
 //   Contended         2 threads lock()/unlock() one shared lock (wall clock, per acquisition)
+//   Depth64, Depth256, Depth1024
+//                     deep nesting with known edges (issue 9 item 8: past 48 held locks every
+//                     acquisition leaves the fast path today); std and lockgraph only (absl::Mutex's
+//                     deadlock detection caps the locks a thread may hold)
+//   NamedChurn        construct a lock with a unique name ("conn-<i>"), lock, unlock, destroy (issue 9
+//                     item 9: every name is interned for good today); the std twin builds the same name
+//                     and constructs a std::mutex, so the ratio is lockgraph's naming cost
 #include <benchmark/benchmark.h>
 
 #include <condition_variable>
@@ -41,7 +48,9 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <type_traits>
 
 #include <lockgraph/lockgraph.hpp>
 
@@ -190,6 +199,24 @@ void CondVarPingPong<absl_impl>(benchmark::State& state) {
 #endif
 
 template <class I>
+void NamedChurn(benchmark::State& state) {
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    const std::string name = "conn-" + std::to_string(i++);
+    if constexpr (std::is_constructible_v<typename I::mutex, std::string_view>) {
+      typename I::mutex m{std::string_view(name)};
+      I::lock(m);
+      I::unlock(m);
+    } else {
+      benchmark::DoNotOptimize(name.data());
+      typename I::mutex m;
+      I::lock(m);
+      I::unlock(m);
+    }
+  }
+}
+
+template <class I>
 void PrivatePair(benchmark::State& state) {
   Nested<I, 2>(state);  // locks are locals: each thread has its own
 }
@@ -223,6 +250,16 @@ void register_all(const std::string& impl) {
   benchmark::RegisterBenchmark(name("Contended").c_str(), Contended<I>)->Threads(2)->UseRealTime();
 }
 
+// Issue 9 cliffs (see the case list at the top): not for absl_impl.
+template <class I>
+void register_cliffs(const std::string& impl) {
+  auto name = [&](const char* c) { return "BM_" + impl + c; };
+  benchmark::RegisterBenchmark(name("Depth64").c_str(), Nested<I, 64>);
+  benchmark::RegisterBenchmark(name("Depth256").c_str(), Nested<I, 256>);
+  benchmark::RegisterBenchmark(name("Depth1024").c_str(), Nested<I, 1024>);
+  benchmark::RegisterBenchmark(name("NamedChurn").c_str(), NamedChurn<I>);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +268,8 @@ int main(int argc, char** argv) {
   if (!single_threaded) std::thread([] {}).join();  // see the top of this file
   register_all<std_impl, true>("Std");
   register_all<lockgraph_impl, true>("Lockgraph");
+  register_cliffs<std_impl>("Std");
+  register_cliffs<lockgraph_impl>("Lockgraph");
 #if LOCKGRAPH_BENCH_ABSL
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kReport);
   register_all<absl_impl, false>("Absl");  // absl::Mutex is not recursive
