@@ -38,8 +38,9 @@
 //                     acquisition leaves the fast path today); std and lockgraph only (absl::Mutex's
 //                     deadlock detection caps the locks a thread may hold)
 //   NamedChurn        construct a lock with a unique name ("conn-<i>"), lock, unlock, destroy (issue 9
-//                     item 9: every name is interned for good today); the std twin builds the same name
-//                     and constructs a std::mutex, so the ratio is lockgraph's naming cost
+//                     item 9: names are reference-counted, freed with their last lock); the std twin
+//                     builds the same name and constructs a std::mutex, so the ratio is lockgraph's
+//                     naming cost
 #include <benchmark/benchmark.h>
 
 #include <condition_variable>

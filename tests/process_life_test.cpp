@@ -33,8 +33,7 @@ run_result run_life(const std::vector<std::string>& args, const std::string& opt
 // another translation unit may) uses two named global locks before their own initialisation; main then
 // takes them in the other order. The locks must keep one graph identity, the inversion be reported, and
 // lock_order_dot() work.
-// FIXME(#9): item 1
-TEST(StaticInit, DISABLED_NamedGlobalsUsedByAnEarlierStaticConstructor) {
+TEST(StaticInit, NamedGlobalsUsedByAnEarlierStaticConstructor) {
   const run_result r = run({program("static_init_program")}, {{"LOCKGRAPH_OPTIONS", ""}}, 30s);
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
   EXPECT_NE(r.out.find("inversions=1\n"), std::string::npos) << r.describe();
@@ -45,8 +44,7 @@ TEST(StaticInit, DISABLED_NamedGlobalsUsedByAnEarlierStaticConstructor) {
 // `constinit lockgraph::mutex m{"name"};` must compile: a named global is constant-initialised, like
 // std::mutex. Compiled here with the compiler that built the tests. (Not condition_variable: libstdc++'s
 // std::condition_variable constructor is not constexpr, so its lockgraph twin cannot be either.)
-// FIXME(#9): item 1
-TEST(StaticInit, DISABLED_NamedMutexIsConstinit) {
+TEST(StaticInit, NamedMutexIsConstinit) {
   lgtest::temp_dir dir("lockgraph-constinit");
   const std::string src = dir.str() + "/constinit.cpp";
   {
@@ -62,6 +60,40 @@ TEST(StaticInit, DISABLED_NamedMutexIsConstinit) {
                             "-I" LOCKGRAPH_SOURCE_DIR "/include", src},
                            {}, 60s);
   EXPECT_TRUE(r.exited_with(0)) << r.describe();
+}
+
+// The LOCKGRAPH_DISABLED wrappers take the same names as the instrumented types, and both builds take
+// every form of name: a literal (constexpr), a filled-in buffer, a std::string / string_view.
+TEST(StaticInit, BothBuildsTakeTheSameNames) {
+  lgtest::temp_dir dir("lockgraph-names");
+  const std::string src = dir.str() + "/names.cpp";
+  {
+    std::ofstream f(src);
+    f << "#include <lockgraph/lockgraph.hpp>\n"
+         "#include <string>\n"
+         "lockgraph::mutex g_m{\"m\"};\n"
+         "lockgraph::timed_mutex g_t{\"t\"};\n"
+         "lockgraph::recursive_mutex g_r{\"r\"};\n"
+         "lockgraph::recursive_timed_mutex g_rt{\"rt\"};\n"
+         "lockgraph::shared_mutex g_s{\"s\"};\n"
+         "lockgraph::shared_timed_mutex g_st{\"st\"};\n"
+         "lockgraph::condition_variable g_cv{\"cv\"};\n"
+         "lockgraph::condition_variable_any g_cva{\"cva\"};\n"
+         "int main() {\n"
+         "  char buf[16] = \"buffer\";\n"
+         "  std::string s = \"conn-1\";\n"
+         "  lockgraph::mutex a{buf}, b{s}, c{std::string_view(s)};\n"
+         "  lockgraph::shared_timed_mutex d{buf}, e{s};\n"
+         "  lockgraph::condition_variable f{buf}, g{s};\n"
+         "  lockgraph::condition_variable_any h{buf}, i{s};\n"
+         "}\n";
+  }
+  for (const char* disabled : {"-DLOCKGRAPH_DISABLED=0", "-DLOCKGRAPH_DISABLED=1"}) {
+    const run_result r = run({LOCKGRAPH_CXX_COMPILER, "-std=c++17", "-fsyntax-only", disabled,
+                              "-I" LOCKGRAPH_SOURCE_DIR "/include", src},
+                             {}, 60s);
+    EXPECT_TRUE(r.exited_with(0)) << disabled << "\n" << r.describe();
+  }
 }
 
 // ---- item 2: static destructors and atexit handlers are checked --------------------------------------

@@ -14,6 +14,7 @@
 
 #include "lockgraph/graphviz.hpp"
 #include "lockgraph/lockgraph.hpp"
+#include "base/labels.hpp"
 #include "runtime/runtime.hpp"
 #include "support/sanitizers.hpp"
 #include "support/subprocess.hpp"
@@ -63,8 +64,7 @@ TEST(Scale, DISABLED_DeepNestingMemoryIsLinearInDepth) {
 
 // 100k named lifetimes ("conn-<i>", construct + lock + destroy): the names of destroyed locks must not
 // accumulate (today every name is interned for good: ~48 B each, and lookups walk ever longer chains).
-// FIXME(#9): item 9
-TEST(Scale, DISABLED_UniqueNamesOfDestroyedLocksDoNotAccumulate) {
+TEST(Scale, UniqueNamesOfDestroyedLocksDoNotAccumulate) {
   SKIP_IF_SANITIZED();
   constexpr int kLifetimes = 100'000;
   { lockgraph::mutex warm("conn-warm-up"); std::lock_guard<lockgraph::mutex> g(warm); }
@@ -75,6 +75,28 @@ TEST(Scale, DISABLED_UniqueNamesOfDestroyedLocksDoNotAccumulate) {
   }
   const std::int64_t grown = heap_in_use() - before;
   EXPECT_LE(grown, 1 << 20) << "heap growth in bytes after " << kLifetimes << " named lifetimes";
+}
+
+// A computed name is shared by the locks that bear it and freed with the last of them, also when the
+// lock took part in the graph (whose node holds a reference of its own until the lock is destroyed).
+TEST(Scale, InternedNamesAreSharedAndFreedWithTheirLastLock) {
+  using lockgraph::detail::interned_name_count;
+  const std::size_t before = interned_name_count();
+  {
+    lockgraph::mutex a(std::string("churn-a"));
+    lockgraph::mutex b(std::string("churn-b"));
+    EXPECT_EQ(interned_name_count(), before + 2);
+    {
+      lockgraph::mutex a2(std::string("churn-a"));
+      EXPECT_EQ(interned_name_count(), before + 2);
+    }
+    std::lock_guard<lockgraph::mutex> ga(a);  // a -> b: both get graph nodes
+    std::lock_guard<lockgraph::mutex> gb(b);
+    EXPECT_NE(lockgraph::lock_order_dot().find("churn-b"), std::string::npos);
+  }
+  EXPECT_EQ(interned_name_count(), before);
+  lockgraph::mutex literal("churn-literal");  // literals are never interned
+  EXPECT_EQ(interned_name_count(), before);
 }
 
 // Control (passes today): unnamed lifetimes keep the heap flat.

@@ -58,22 +58,28 @@ TEST(Labels, DirectConstructionIsLabelledWithTheUsersLine) {
   EXPECT_TRUE(labelled_here(label_of(m))) << label_of(m);
 }
 
-// FIXME(#9): item 11
-TEST(Labels, DISABLED_MakeUniqueIsLabelledWithTheUsersLine) {
+// A name keeps its length: an embedded NUL survives, in a literal and in a copied name.
+TEST(Labels, NamesKeepTheirLength) {
+  lockgraph::mutex literal("lit\0eral");
+  const std::string text("co\0py", 5);
+  lockgraph::mutex copied(text);
+  EXPECT_EQ(label_of(literal), std::string("lit\0eral", 8));
+  EXPECT_EQ(label_of(copied), text);
+}
+
+TEST(Labels, MakeUniqueIsLabelledWithTheUsersLine) {
   auto p = std::make_unique<lockgraph::mutex>();
   const std::string label = label_of(*p);
   EXPECT_TRUE(labelled_here(label)) << label;  // today: unique_ptr.h:<line>
 }
 
-// FIXME(#9): item 11
-TEST(Labels, DISABLED_VectorOfLocksIsLabelledWithTheUsersLine) {
+TEST(Labels, VectorOfLocksIsLabelledWithTheUsersLine) {
   std::vector<lockgraph::mutex> v(2);
   const std::string label = label_of(v[1]);
   EXPECT_TRUE(labelled_here(label)) << label;  // today: stl_construct.h:119
 }
 
-// FIXME(#9): item 11
-TEST(Labels, DISABLED_EmplaceBackIsLabelledWithTheUsersLine) {
+TEST(Labels, EmplaceBackIsLabelledWithTheUsersLine) {
   std::list<lockgraph::mutex> l;
   l.emplace_back();
   std::deque<lockgraph::mutex> d;

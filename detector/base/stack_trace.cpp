@@ -322,6 +322,21 @@ std::string innermost_site(const stack_trace& st) {
   return site;
 }
 
+std::string innermost_user_line(const stack_trace& st) {
+  std::string user;
+  std::string fallback;
+  for_each_user_frame(st, [&](std::uintptr_t, const symbol& s) {
+    if (!user.empty() || s.file.empty()) return;
+    std::string here = basename(s.file) + ":" + std::to_string(s.line);
+    if (is_library(s)) {
+      if (fallback.empty()) fallback = std::move(here);
+      return;
+    }
+    user = std::move(here);
+  });
+  return user.empty() ? fallback : user;
+}
+
 }  // namespace lockgraph::detail
 
 namespace lockgraph {

@@ -15,6 +15,11 @@ stack_trace capture_stack(unsigned depth);
 // dedupe key. Empty for an empty trace. Symbolizes: call off the hot path.
 std::string innermost_site(const stack_trace& st);
 
+// "file.cpp:12" (file without directories) of the innermost frame outside lockgraph and outside the
+// standard library; the innermost frame outside lockgraph when all are in the standard library; empty
+// when nothing is known. Symbolizes: call off the hot path.
+std::string innermost_user_line(const stack_trace& st);
+
 // strip_path_prefix=P: printed source paths lose everything up to and including the first P (set once,
 // by the runtime, when the options are read). Thread-safe.
 void set_strip_path_prefix(std::string prefix);

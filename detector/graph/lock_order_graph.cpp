@@ -20,6 +20,7 @@ std::uint32_t slot_number(std::uint64_t node) noexcept { return static_cast<std:
 std::uint64_t lock_order_graph::node_of(lock_meta& m) {
   std::uint64_t n = m.node.load(std::memory_order_acquire);
   if (n != 0) return n;
+  prepare_label(m);  // symbolizes a label_std_site label here, never under mu_
   std::lock_guard<std::mutex> g(mu_);
   n = m.node.load(std::memory_order_relaxed);
   if (n != 0) return n;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/labels.hpp"
 #include "base/stack_trace.hpp"
 #include "lockgraph/options.hpp"
 #include "runtime/dump_signal.hpp"
@@ -28,11 +29,13 @@ void before_fork() noexcept {
   if (r == nullptr) return;
   r->graph.lock_for_fork();
   r->sink.lock_for_fork();
+  lock_labels_for_fork();  // after the graph's lock: a graph node may drop a name's last reference
 }
 
 void after_fork_in_parent() noexcept {
   runtime* r = g_runtime.load(std::memory_order_acquire);
   if (r == nullptr) return;
+  unlock_labels_after_fork();
   r->sink.unlock_after_fork();
   r->graph.unlock_after_fork();
 }

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -44,9 +45,21 @@ class condition_variable {
 #if !LOCKGRAPH_DISABLED
   condition_variable(detail::site where = detail::site::current()) noexcept
       : meta_(where, detail::lock_type::condition_variable) {}
+  // Named: as the mutexes (a literal is kept, anything else interned), but never constexpr:
+  // std::condition_variable's constructor is not, so a global condition variable is initialised
+  // dynamically, like its std:: twin.
+  template <std::size_t N>
+  explicit condition_variable(const char (&name)[N]) noexcept : meta_(name, detail::lock_type::condition_variable) {}
+  template <std::size_t N>
+  explicit condition_variable(char (&name)[N]) noexcept : meta_(name, detail::lock_type::condition_variable) {}
   explicit condition_variable(std::string_view name) noexcept : meta_(name, detail::lock_type::condition_variable) {}
+  ~condition_variable() { detail::release_label_of(meta_); }
 #else
   condition_variable() = default;
+  template <std::size_t N>
+  explicit condition_variable(const char (&)[N]) noexcept {}
+  template <std::size_t N>
+  explicit condition_variable(char (&)[N]) noexcept {}
   explicit condition_variable(std::string_view) noexcept {}
 #endif
   condition_variable(const condition_variable&) = delete;
@@ -145,9 +158,18 @@ class condition_variable_any {
 #if !LOCKGRAPH_DISABLED
   condition_variable_any(detail::site where = detail::site::current())
       : meta_(where, detail::lock_type::condition_variable) {}
+  template <std::size_t N>
+  explicit condition_variable_any(const char (&name)[N]) : meta_(name, detail::lock_type::condition_variable) {}
+  template <std::size_t N>
+  explicit condition_variable_any(char (&name)[N]) : meta_(name, detail::lock_type::condition_variable) {}
   explicit condition_variable_any(std::string_view name) : meta_(name, detail::lock_type::condition_variable) {}
+  ~condition_variable_any() { detail::release_label_of(meta_); }
 #else
   condition_variable_any() = default;
+  template <std::size_t N>
+  explicit condition_variable_any(const char (&)[N]) {}
+  template <std::size_t N>
+  explicit condition_variable_any(char (&)[N]) {}
   explicit condition_variable_any(std::string_view) {}
 #endif
   condition_variable_any(const condition_variable_any&) = delete;

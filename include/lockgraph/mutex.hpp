@@ -3,8 +3,11 @@
 //
 // Each type has the member functions of its std:: twin with the same semantics, and works with
 // std::lock_guard, std::unique_lock, std::scoped_lock and std::lock. In addition:
-//  - `explicit T(std::string_view name)` names the lock in reports and DOT. An unnamed lock is labelled
-//    with the file:line where it was constructed.
+//  - `explicit T("name")` / `explicit T(std::string_view name)` names the lock in reports and DOT. A
+//    literal is kept as it is (constexpr: a named global is constant-initialised, and may be constinit),
+//    any other name is copied and shared by the locks of that name until the last one is destroyed.
+//    An unnamed lock is labelled with the file:line where it was constructed (the user's line when
+//    the standard library constructed it, in optimised builds).
 //  - lock() records the lock-order edge held -> this lock for every lock the thread holds, before it may
 //    block, and checks it for a cycle (lock_order_inversion, reported once per distinct cycle);
 //  - lock() of a non-recursive lock the thread already holds reports self_deadlock and aborts;
@@ -20,14 +23,16 @@
 //
 // Cost: an uncontended lock()/unlock() pair adds a few thread-local loads and stores to the std::
 // operation; see README.md for measured ratios. Construction and destruction of a lock that never
-// nests with another do not allocate or take any global lock (a *named* lock interns its name once).
+// nests with another do not allocate or take any global lock (a lock named with a non-literal string
+// interns its name: one stripe lock at construction and at destruction).
 //
 // Built with LOCKGRAPH_DISABLED=1 (CMake option LOCKGRAPH_DISABLE), each type is its std:: twin plus
-// the naming constructor, and no detector code exists.
+// the naming constructors (same signatures), and no detector code exists.
 #ifndef LOCKGRAPH_MUTEX_HPP
 #define LOCKGRAPH_MUTEX_HPP
 
 #include <mutex>
+#include <cstddef>
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
@@ -51,7 +56,11 @@ class LOCKGRAPH_CAPABILITY("mutex") mutex : public detail::basic_lock<std::mutex
   // Labelled with the construction site (file:line). constexpr, like std::mutex: a global is
   // constant-initialised and usable from any static constructor.
   constexpr mutex(detail::site where = detail::site::current()) noexcept : basic_lock(where) {}
-  explicit mutex(std::string_view name) noexcept : basic_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit mutex(const char (&name)[N]) noexcept : basic_lock(name) {}
+  template <std::size_t N>
+  explicit mutex(char (&name)[N]) noexcept : basic_lock(name) {}
+  constexpr explicit mutex(std::string_view name) noexcept : basic_lock(name) {}
 };
 
 // Drop-in for std::timed_mutex.
@@ -60,7 +69,11 @@ class LOCKGRAPH_CAPABILITY("mutex") timed_mutex : public detail::basic_lock<std:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = true;
   constexpr timed_mutex(detail::site where = detail::site::current()) noexcept : basic_lock(where) {}
-  explicit timed_mutex(std::string_view name) noexcept : basic_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit timed_mutex(const char (&name)[N]) noexcept : basic_lock(name) {}
+  template <std::size_t N>
+  explicit timed_mutex(char (&name)[N]) noexcept : basic_lock(name) {}
+  constexpr explicit timed_mutex(std::string_view name) noexcept : basic_lock(name) {}
 };
 
 // Drop-in for std::recursive_mutex. Re-entry by the owner adds nothing to the lock-order graph.
@@ -70,7 +83,11 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_mutex
   static constexpr bool is_recursive_mutex = true;
   static constexpr bool is_timed_mutex = false;
   constexpr recursive_mutex(detail::site where = detail::site::current()) noexcept : basic_recursive_lock(where) {}
-  explicit recursive_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit recursive_mutex(const char (&name)[N]) noexcept : basic_recursive_lock(name) {}
+  template <std::size_t N>
+  explicit recursive_mutex(char (&name)[N]) noexcept : basic_recursive_lock(name) {}
+  constexpr explicit recursive_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
 };
 
 // Drop-in for std::recursive_timed_mutex.
@@ -80,7 +97,11 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
   static constexpr bool is_recursive_mutex = true;
   static constexpr bool is_timed_mutex = true;
   constexpr recursive_timed_mutex(detail::site where = detail::site::current()) noexcept : basic_recursive_lock(where) {}
-  explicit recursive_timed_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit recursive_timed_mutex(const char (&name)[N]) noexcept : basic_recursive_lock(name) {}
+  template <std::size_t N>
+  explicit recursive_timed_mutex(char (&name)[N]) noexcept : basic_recursive_lock(name) {}
+  constexpr explicit recursive_timed_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
 };
 
 #else  // LOCKGRAPH_DISABLED: the std:: types, plus the naming constructor, annotations and assert_*.
@@ -91,7 +112,11 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
     static constexpr bool is_recursive_mutex = recursive_;              \
     static constexpr bool is_timed_mutex = timed_;                      \
     name_() = default;                                                  \
-    explicit name_(std::string_view) noexcept {}                        \
+    template <std::size_t N>                                            \
+    constexpr explicit name_(const char (&)[N]) noexcept {}             \
+    template <std::size_t N>                                            \
+    explicit name_(char (&)[N]) noexcept {}                             \
+    constexpr explicit name_(std::string_view) noexcept {}              \
   }
 LOCKGRAPH_PLAIN_WRAPPER(mutex, std::mutex, false, false);
 LOCKGRAPH_PLAIN_WRAPPER(timed_mutex, std::timed_mutex, false, true);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <shared_mutex>
+#include <cstddef>
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
@@ -80,7 +81,11 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::basic_shared_l
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = false;
   constexpr shared_mutex(detail::site where = detail::site::current()) noexcept : basic_shared_lock(where) {}
-  explicit shared_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit shared_mutex(const char (&name)[N]) noexcept : basic_shared_lock(name) {}
+  template <std::size_t N>
+  explicit shared_mutex(char (&name)[N]) noexcept : basic_shared_lock(name) {}
+  constexpr explicit shared_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
 };
 
 // Drop-in for std::shared_timed_mutex.
@@ -91,7 +96,11 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex
   static constexpr bool is_timed_mutex = true;
   constexpr shared_timed_mutex(detail::site where = detail::site::current()) noexcept
       : basic_shared_lock(where) {}
-  explicit shared_timed_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
+  template <std::size_t N>
+  constexpr explicit shared_timed_mutex(const char (&name)[N]) noexcept : basic_shared_lock(name) {}
+  template <std::size_t N>
+  explicit shared_timed_mutex(char (&name)[N]) noexcept : basic_shared_lock(name) {}
+  constexpr explicit shared_timed_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
 };
 
 #else  // LOCKGRAPH_DISABLED
@@ -101,14 +110,22 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::plain_shared_l
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = false;
   shared_mutex() = default;
-  explicit shared_mutex(std::string_view) noexcept {}
+  template <std::size_t N>
+  constexpr explicit shared_mutex(const char (&)[N]) noexcept {}
+  template <std::size_t N>
+  explicit shared_mutex(char (&)[N]) noexcept {}
+  constexpr explicit shared_mutex(std::string_view) noexcept {}
 };
 class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_shared_lock<std::shared_timed_mutex> {
  public:
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_timed_mutex = true;
   shared_timed_mutex() = default;
-  explicit shared_timed_mutex(std::string_view) noexcept {}
+  template <std::size_t N>
+  constexpr explicit shared_timed_mutex(const char (&)[N]) noexcept {}
+  template <std::size_t N>
+  explicit shared_timed_mutex(char (&)[N]) noexcept {}
+  constexpr explicit shared_timed_mutex(std::string_view) noexcept {}
 };
 
 #endif

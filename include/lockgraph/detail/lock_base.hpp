@@ -9,6 +9,7 @@
 #define LOCKGRAPH_DETAIL_LOCK_BASE_HPP
 
 #include <atomic>
+#include <cstddef>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -109,12 +110,18 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Nativ
 
  protected:
   constexpr explicit basic_lock(site where) noexcept : meta_(where, Type) {}
-  explicit basic_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  // Names: a literal is kept as it is (constexpr: constant-initialised globals), anything else interned.
+  template <std::size_t N>
+  constexpr explicit basic_lock(const char (&name)[N]) noexcept : meta_(name, Type) {}
+  template <std::size_t N>
+  explicit basic_lock(char (&name)[N]) noexcept : meta_(name, Type) {}
+  constexpr explicit basic_lock(std::string_view name) noexcept : meta_(name, Type) {}
   ~basic_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     // A lock nobody holds can be taken; one that cannot is being destroyed while held.
     const bool held = !native_.try_lock();
     if (!held) native_.unlock();
     if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
+    release_label_of(meta_);
   }
 
   // What lock_fast() leaves out: a thread's first acquisition, a chain-cache miss, deep nesting.
@@ -214,10 +221,16 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_recursive_lock : public native_handle_
 
  protected:
   constexpr explicit basic_recursive_lock(site where) noexcept : meta_(where, Type) {}
-  explicit basic_recursive_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  // Names: a literal is kept as it is (constexpr: constant-initialised globals), anything else interned.
+  template <std::size_t N>
+  constexpr explicit basic_recursive_lock(const char (&name)[N]) noexcept : meta_(name, Type) {}
+  template <std::size_t N>
+  explicit basic_recursive_lock(char (&name)[N]) noexcept : meta_(name, Type) {}
+  constexpr explicit basic_recursive_lock(std::string_view name) noexcept : meta_(name, Type) {}
   ~basic_recursive_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     const bool held = owner_.load(std::memory_order_relaxed) != nullptr;
     if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);
+    release_label_of(meta_);
   }
 
  private:
