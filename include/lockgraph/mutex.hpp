@@ -116,6 +116,7 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
     constexpr explicit name_(const char (&)[N]) noexcept {}             \
     template <std::size_t N>                                            \
     explicit name_(char (&)[N]) noexcept {}                             \
+    template <int = 0> /* constexpr where the std:: twin's constructor is */ \
     constexpr explicit name_(std::string_view) noexcept {}              \
   }
 LOCKGRAPH_PLAIN_WRAPPER(mutex, std::mutex, false, false);

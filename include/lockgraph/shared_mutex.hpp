@@ -114,6 +114,7 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::plain_shared_l
   constexpr explicit shared_mutex(const char (&)[N]) noexcept {}
   template <std::size_t N>
   explicit shared_mutex(char (&)[N]) noexcept {}
+  template <int = 0>  // constexpr where the std:: twin's constructor is
   constexpr explicit shared_mutex(std::string_view) noexcept {}
 };
 class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_shared_lock<std::shared_timed_mutex> {
@@ -125,6 +126,7 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_sh
   constexpr explicit shared_timed_mutex(const char (&)[N]) noexcept {}
   template <std::size_t N>
   explicit shared_timed_mutex(char (&)[N]) noexcept {}
+  template <int = 0>  // constexpr where the std:: twin's constructor is
   constexpr explicit shared_timed_mutex(std::string_view) noexcept {}
 };
 
