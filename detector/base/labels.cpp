@@ -187,8 +187,9 @@ const char* intern_label(std::string_view name) noexcept {
   }
   n->hash = h;
   n->size = name.size();
-  std::memcpy(n->text, name.data(), name.size());
-  n->text[name.size()] = '\0';
+  char* text = reinterpret_cast<char*>(n) + offsetof(name_node, text);  // the array runs past text[8]
+  std::memcpy(text, name.data(), name.size());
+  text[name.size()] = '\0';
   n->refs.store(1, std::memory_order_release);
   name_node*& head = s.buckets[bucket_of(h, s.mask)];
   n->next = head;
