@@ -159,9 +159,12 @@ thread_ref describe(const thread_slot& s) {
     const std::int64_t now = steady_now_ns();
     if (s.extra.kernel_name_read_ns == 0 || now - s.extra.kernel_name_read_ns > 100'000'000) {
       // A thread inherits the process name; only a name someone set tells the reader anything.
-      static const std::string process_name = kernel_thread_name(static_cast<pid_t>(::getpid()));
+      // Never destroyed: a static made at its first use is destroyed before the user's statics made
+      // earlier, whose destructors may still raise reports that describe threads.
+      static const std::string* const process_name =
+          new std::string(kernel_thread_name(static_cast<pid_t>(::getpid())));
       std::string kernel = kernel_thread_name(s.extra.os_tid);
-      s.extra.kernel_name = kernel != process_name ? std::move(kernel) : std::string();
+      s.extra.kernel_name = kernel != *process_name ? std::move(kernel) : std::string();
       s.extra.kernel_name_read_ns = now;
     }
     r.name = s.extra.kernel_name;
