@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/sanitizers.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
@@ -169,6 +170,12 @@ TEST(ForkLife, ChildStartsWithItsOwnReportCount) {
 // dump_signal sent to a child dumps the child's own state (a wait-for file named with the child's pid),
 // not the parent's.
 TEST(ForkLife, DumpSignalInAChildDumpsTheChild) {
+#if LGTEST_TSAN
+  // The child starts threads (lockgraph's dumper, its own blocked thread) after a fork of a process with
+  // threads: ThreadSanitizer does not support that (it dies, or with die_after_fork=0 never runs the
+  // child's signal handler). The other ForkLife/Fork tests cover the fork path under TSan.
+  GTEST_SKIP() << "ThreadSanitizer does not support threads started after a multithreaded fork";
+#endif
   lgtest::temp_dir dir;
   const run_result r = run_life({"fork_dump", dir.str()}, "dump_signal=10:report_dir=" + dir.str());
   ASSERT_TRUE(r.exited_with(0)) << r.describe();

@@ -26,7 +26,7 @@ int g_dump_pipe[2] = {-1, -1};
 // async-signal-safe to read).
 std::atomic<int> g_dump_write_fd{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
-bool g_dumper_started = false;  // the handler is installed and the dumper thread runs
+std::atomic<bool> g_dumper_started{false};  // the handler is installed and the dumper thread runs
 
 void on_dump_signal(int) {
   const int saved = errno;
@@ -88,11 +88,11 @@ void start_signal_dumper(runtime& r) {
     return;
   }
   std::thread(dumper, &r).detach();
-  g_dumper_started = true;
+  g_dumper_started.store(true, std::memory_order_release);
 }
 
 void restart_signal_dumper_after_fork(runtime& r) noexcept {
-  if (!g_dumper_started) return;
+  if (!g_dumper_started.load(std::memory_order_acquire)) return;
   const int inherited[2] = {g_dump_pipe[0], g_dump_pipe[1]};
   // Until the child has its own pipe, a signal to it writes into nothing (-1: EBADF) rather than into
   // the parent's pipe, where the parent's dumper would dump the parent.

@@ -153,8 +153,8 @@ thread_record* register_thread() noexcept {
     return &g_passthrough;
   }
   const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
-  s->extra.os_tid = tid;
-  s->extra.number = next_thread_number(tid == ::getpid());
+  s->extra.os_tid.store(tid, std::memory_order_relaxed);
+  s->extra.number.store(next_thread_number(tid == ::getpid()), std::memory_order_relaxed);
   tl_record = &s->rec;
   t_exit_guard.slot = s;
   return &s->rec;

@@ -48,7 +48,7 @@ void after_fork_in_child() noexcept {
   runtime* r = g_runtime.load(std::memory_order_acquire);
   thread_record* t = tl_record;
   thread_slot* self = t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr;
-  if (self != nullptr) self->extra.os_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  if (self != nullptr) self->extra.os_tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_relaxed);
   drop_other_threads_after_fork(self);
   if (r != nullptr) r->sink.reset_after_fork();
   restart_watchdog_after_fork();

@@ -297,10 +297,17 @@ int fork_dump(const std::string& dir) {
     x.lock();
     std::thread([] { lock_t g(x); }).detach();  // blocks: the child's own hang
     (void)!::write(ready[1], "r", 1);
-    for (;;) ::pause();
+    // Idle until killed. sleep(), not pause(): ThreadSanitizer runs a signal's handler when the thread
+    // is in (or leaves) a call it intercepts, which pause() is not.
+    for (;;) ::sleep(1);
   }
+  ::close(ready[1]);  // a child that dies before it is ready ends the read (no byte: status below)
   char byte;
-  (void)!::read(ready[0], &byte, 1);
+  if (::read(ready[0], &byte, 1) != 1) {
+    say("child died before it was ready");
+    ::waitpid(child, nullptr, 0);
+    return 1;
+  }
   ::kill(child, SIGUSR1);
   const std::string child_prefix = "lockgraph-" + std::to_string(child) + "-waitfor-";
   const std::string parent_prefix = "lockgraph-" + std::to_string(::getpid()) + "-waitfor-";
