@@ -184,7 +184,7 @@ void report_sink::call_handler(const report_handler& handler, const report& r) {
   struct leave {
     ~leave() { t_in_handler = false; }
   } left;
-  const char* what = nullptr;
+  std::string what;  // a copy: the exception and its what() die with the catch block
   try {
     handler(r);
     return;
