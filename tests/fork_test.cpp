@@ -62,4 +62,39 @@ TEST(Fork, ChildDropsOtherThreadsState) {
   worker.join();
 }
 
+// A forked child is a process of its own (issue 9, item 7): it starts with no reports, numbers its own
+// from 1, and what it reports stays its own. (Its exit status: ForkLife.* in process_life_test.cpp.)
+TEST(Fork, ChildStartsWithItsOwnReports) {
+  lockgraph::mutex a("fk.a");
+  lockgraph::mutex b("fk.b");
+  lockgraph::mutex c("fk.c");
+  {
+    std::lock_guard<lockgraph::mutex> ga(a);
+    std::lock_guard<lockgraph::mutex> gb(b);
+  }
+  {
+    std::lock_guard<lockgraph::mutex> gb(b);
+    std::lock_guard<lockgraph::mutex> ga(a);
+  }
+  const std::size_t parent_reports = lockgraph::reports().size();
+  ASSERT_GE(parent_reports, 1u);
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int failures = 0;
+    failures += !lockgraph::reports().empty();
+    c.unlock();  // not held: a bad_unlock, the child's first report
+    const auto mine = lockgraph::reports();
+    failures += mine.size() != 1;
+    failures += !mine.empty() && (mine[0].kind != lockgraph::report_kind::bad_unlock || mine[0].sequence != 1);
+    ::_exit(failures);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(lockgraph::reports().size(), parent_reports);
+}
+
 }  // namespace

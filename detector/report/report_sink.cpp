@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include "base/options.hpp"
 
@@ -51,6 +54,11 @@ int write_atomically(const std::string& path, const std::string& content) {
   }
   return 0;
 }
+
+// Set while this thread runs the report handler: a report raised by what the handler does (a
+// self-deadlock on a lock its thread holds, a check_quiescent() call) is published but not handed to
+// the handler again, which would recurse.
+thread_local bool t_in_handler = false;
 
 }  // namespace
 
@@ -160,12 +168,53 @@ bool report_sink::publish(report r, const std::string& key) {
     handler = handler_;
   }
   if (opts_.print_reports) print(to_text(r));
-  if (handler) handler(r);
+  if (handler && !t_in_handler) call_handler(handler, r);
   if (opts_.halt_on_report) {
     print("lockgraph: halt_on_report=1: aborting after the first report\n");
     std::abort();
   }
   return true;
+}
+
+// The handler is called from the detector's noexcept paths (a lock(), a thread's exit): an exception
+// leaving it would be std::terminate. It is caught here, said once per process, and the program goes on.
+// (The detector is built with exceptions even when its parent project disables them: CMakeLists.txt.)
+void report_sink::call_handler(const report_handler& handler, const report& r) {
+  t_in_handler = true;
+  struct leave {
+    ~leave() { t_in_handler = false; }
+  } left;
+  std::string what;  // a copy: the exception and its what() die with the catch block
+  try {
+    handler(r);
+    return;
+  } catch (abi::__forced_unwind&) {
+    throw;  // thread cancellation must unwind on
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "not a std::exception";
+  }
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    first = !handler_threw_said_;
+    handler_threw_said_ = true;
+  }
+  if (first) {
+    print(std::string("lockgraph: the report handler threw (") + what + ") for report #" +
+          std::to_string(r.sequence) + "; ignored, the program goes on (a handler must not throw; later throws "
+          "are ignored silently)\n");
+  }
+}
+
+void report_sink::reset_after_fork() {
+  std::lock_guard<std::mutex> g(mu_);
+  seen_.clear();
+  reports_.clear();
+  sequence_ = 0;
+  dir_error_printed_ = false;
+  handler_threw_said_ = false;
 }
 
 std::vector<report> report_sink::all() const {

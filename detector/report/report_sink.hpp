@@ -50,9 +50,14 @@ class report_sink {
     log_mu_.unlock();
     mu_.unlock();
   }
+  // In a forked child: start over as a process of its own (no reports, a count of 0 for exitcode, no
+  // problem seen yet, one-time notices not yet said). The handler stays.
+  void reset_after_fork();
 
  private:
   bool publish(report r, const std::string& key);
+  // Calls the handler; an exception from it is caught and said once (see report.hpp's contract).
+  void call_handler(const report_handler& handler, const report& r);
   // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
   // partial file. Returns the paths written.
   std::vector<std::string> write_files(const report& r);
@@ -64,6 +69,7 @@ class report_sink {
   report_handler handler_;
   std::uint64_t sequence_ = 0;
   bool dir_error_printed_ = false;  // an unwritable report_dir is said once
+  bool handler_threw_said_ = false;  // a throwing handler is said once
 
   std::mutex log_mu_;      // after mu_ when both are taken
   int log_fd_ = -1;        // the log_path file, opened by process log_pid_

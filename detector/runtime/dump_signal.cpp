@@ -6,9 +6,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -20,11 +22,17 @@ namespace lockgraph::detail {
 namespace {
 
 int g_dump_pipe[2] = {-1, -1};
+// The write end the handler uses; swapped for the child's own pipe after fork (a lock-free atomic:
+// async-signal-safe to read).
+std::atomic<int> g_dump_write_fd{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
+std::atomic<bool> g_dumper_started{false};  // the handler is installed and the dumper thread runs
 
 void on_dump_signal(int) {
   const int saved = errno;
   const char byte = 1;
-  [[maybe_unused]] const ssize_t n = ::write(g_dump_pipe[1], &byte, 1);  // async-signal-safe
+  // async-signal-safe
+  [[maybe_unused]] const ssize_t n = ::write(g_dump_write_fd.load(std::memory_order_relaxed), &byte, 1);
   errno = saved;
 }
 
@@ -70,6 +78,7 @@ void dumper(runtime* r) {
 
 void start_signal_dumper(runtime& r) {
   if (::pipe2(g_dump_pipe, O_CLOEXEC) != 0) return;
+  g_dump_write_fd.store(g_dump_pipe[1], std::memory_order_relaxed);
   struct sigaction sa {};
   sa.sa_handler = &on_dump_signal;
   sigemptyset(&sa.sa_mask);
@@ -79,6 +88,30 @@ void start_signal_dumper(runtime& r) {
     return;
   }
   std::thread(dumper, &r).detach();
+  g_dumper_started.store(true, std::memory_order_release);
+}
+
+void restart_signal_dumper_after_fork(runtime& r) noexcept {
+  if (!g_dumper_started.load(std::memory_order_acquire)) return;
+  const int inherited[2] = {g_dump_pipe[0], g_dump_pipe[1]};
+  // Until the child has its own pipe, a signal to it writes into nothing (-1: EBADF) rather than into
+  // the parent's pipe, where the parent's dumper would dump the parent.
+  g_dump_write_fd.store(-1, std::memory_order_relaxed);
+  ::close(inherited[0]);
+  ::close(inherited[1]);
+  g_dump_pipe[0] = g_dump_pipe[1] = -1;
+  if (::pipe2(g_dump_pipe, O_CLOEXEC) != 0) {
+    r.sink.print("lockgraph: dump_signal=" + std::to_string(r.opts.dump_signal) +
+                 ": no pipe for this forked child; its dump signal is ignored\n");
+    return;
+  }
+  g_dump_write_fd.store(g_dump_pipe[1], std::memory_order_relaxed);
+  try {
+    std::thread(dumper, &r).detach();  // the parent's dumper thread did not survive the fork
+  } catch (const std::system_error&) {
+    r.sink.print("lockgraph: dump_signal=" + std::to_string(r.opts.dump_signal) +
+                 ": no dumper thread for this forked child; its dump signal is ignored\n");
+  }
 }
 
 }  // namespace lockgraph::detail

@@ -10,6 +10,10 @@ namespace lockgraph::detail {
 
 void start_signal_dumper(runtime& r);
 
+// In a forked child (from runtime.cpp's atfork handler): the inherited pipe and dumper thread are the
+// parent's; the child gets its own, so a dump signal sent to it dumps the child.
+void restart_signal_dumper_after_fork(runtime& r) noexcept;
+
 }  // namespace lockgraph::detail
 
 #endif  // LOCKGRAPH_DETECTOR_RUNTIME_DUMP_SIGNAL_HPP

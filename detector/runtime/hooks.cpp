@@ -29,10 +29,20 @@ struct bypass_scope {
 };
 
 // Unregisters the thread at exit, reporting the locks it still holds.
+//
+// Not the main thread's: exit() runs the calling thread's thread_local destructors *before* the atexit
+// handlers and the static destructors, and those lock things too (a deadlock at shutdown is a deadlock
+// like any other). The main thread keeps its slot, checked, until the process ends; the exit check
+// (runtime.cpp, lockgraph_process_exit) then reports what it still holds. If the main thread calls
+// pthread_exit() instead, its slot stays in use and its locks count as held by it to the end.
 struct exit_guard {
   thread_slot* slot = nullptr;
   ~exit_guard() {
     if (slot == nullptr) return;
+    if (is_main_thread()) {
+      note_process_exiting();
+      return;
+    }
     thread_record* t = &slot->rec;
     if (t->depth.load(std::memory_order_relaxed) != 0) {
       bypass_scope b(t);
@@ -112,6 +122,27 @@ void capture_wait_stack(thread_record* t, const runtime& r, std::uint32_t own) {
   t->extra->wait_stack_seq = t->extra->wait_seq.load(std::memory_order_relaxed) + 1;
 }
 
+// A thread with its bypass raised (running a report handler, or user code the detector calls, such as
+// operator new) is about to block on `m`: nothing is checked or recorded for it, but if it holds `m`
+// itself it would wait forever, silently. Report that as the self_deadlock it is (the handler is not
+// called again for it: the sink does not re-enter a running handler) and abort like any self_deadlock.
+// Only the held stack as it was when the bypass was raised is known: the handler's own acquisitions
+// are not recorded.
+void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = held_at(t, i);
+    if (e == nullptr) return;
+    if (e->lock.load(std::memory_order_relaxed) != &m) continue;
+    if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) continue;  // readers
+    runtime& r = rt();
+    bypass_scope bypass(t);
+    r.sink.raise(self_deadlock_problem(slot_of(t), m, mode, capture_stack(r.opts.stack_depth)));
+    if (r.opts.abort_on_deadlock) die_after_report();
+    return;  // block as std would
+  }
+}
+
 }  // namespace
 
 thread_record* register_thread() noexcept {
@@ -122,8 +153,8 @@ thread_record* register_thread() noexcept {
     return &g_passthrough;
   }
   const pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
-  s->extra.os_tid = tid;
-  s->extra.number = next_thread_number(tid == ::getpid());
+  s->extra.os_tid.store(tid, std::memory_order_relaxed);
+  s->extra.number.store(next_thread_number(tid == ::getpid()), std::memory_order_relaxed);
   tl_record = &s->rec;
   t_exit_guard.slot = s;
   return &s->rec;
@@ -218,6 +249,7 @@ void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void*
   thread_record* t = tl_record;
   if (t == nullptr) t = register_thread();
   if (t->bypass != 0) {
+    if (t->extra != nullptr) self_lock_while_bypassed(t, m, mode);
     block(arg);
     return;
   }
@@ -264,7 +296,9 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   if (held && t->extra != nullptr) {
     bypass_scope bypass(t);
     problem p;
-    if (destroyed_while_held(slot_of(t), m, capture_stack(r->opts.stack_depth), &p)) r->sink.raise(p);
+    if (destroyed_while_held(slot_of(t), m, capture_stack(r->opts.stack_depth), process_exiting(), &p)) {
+      r->sink.raise(p);
+    }
     // Forget it in the destroying thread's own stack, or its later unlocks would look wrong.
     for (std::uint8_t shared : {std::uint8_t{0}, std::uint8_t{mode_shared}}) {
       for (long i; (i = find_entry(t, m, shared)) >= 0;) erase_entry(t, static_cast<std::uint32_t>(i), nullptr);

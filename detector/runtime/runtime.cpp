@@ -3,6 +3,7 @@
 #include "runtime/runtime.hpp"
 
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +21,7 @@ namespace lockgraph::detail {
 namespace {
 
 std::atomic<runtime*> g_runtime{nullptr};
+std::atomic<bool> g_exiting{false};
 
 // fork() in a multithreaded program: the child has one thread. The detector's own locks are held across
 // the fork (so no other thread is inside them at that instant), and in the child every other thread's
@@ -40,11 +42,20 @@ void after_fork_in_parent() noexcept {
   r->graph.unlock_after_fork();
 }
 
+// The child is a process of its own: its reports, report count (so its exitcode), notices and dump
+// signal are its own; what the parent found stays the parent's. The lock-order graph is inherited (the
+// child's locks are the parent's, in the same order), so an inversion the parent reported is not
+// reported again by the child.
 void after_fork_in_child() noexcept {
   after_fork_in_parent();
+  runtime* r = g_runtime.load(std::memory_order_acquire);
   thread_record* t = tl_record;
-  drop_other_threads_after_fork(t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr);
+  thread_slot* self = t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr;
+  if (self != nullptr) self->extra.os_tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_relaxed);
+  drop_other_threads_after_fork(self);
+  if (r != nullptr) r->sink.reset_after_fork();
   restart_watchdog_after_fork();
+  if (r != nullptr) restart_signal_dumper_after_fork(*r);
 }
 
 // A bad option string: one line on stderr, exit status 2 (as the sanitizers do).
@@ -95,7 +106,27 @@ thread_slot* current_slot() noexcept {
   std::abort();
 }
 
+bool process_exiting() noexcept { return g_exiting.load(std::memory_order_acquire); }
+void note_process_exiting() noexcept { g_exiting.store(true, std::memory_order_release); }
+bool is_main_thread() noexcept { return ::syscall(SYS_gettid) == ::getpid(); }
+
 namespace {
+
+// exit() runs the calling thread's thread_local destructors first, then the atexit list and the static
+// destructors. A thread_local of the main thread whose destructor notes that the process is exiting,
+// made at load time (so whether or not the main thread ever uses a lock), tells on_destroy() that
+// exit's static destructors are running (see destroyed_while_held()).
+struct exit_marker {
+  bool armed = false;
+  ~exit_marker() {
+    if (armed) note_process_exiting();
+  }
+};
+thread_local exit_marker t_exit_marker;
+
+__attribute__((constructor)) void arm_exit_marker() {
+  if (is_main_thread()) t_exit_marker.armed = true;  // a library loaded by another thread: not main's
+}
 
 // Runs after the C++ static destructors of the executable (it is a .fini_array entry, and those run
 // after the atexit list): every report of the program's life is in by then. Reports locks still held
@@ -103,8 +134,14 @@ namespace {
 __attribute__((destructor)) void lockgraph_process_exit() {
   runtime* r = rt_if_created();
   if (r == nullptr || !r->opts.enabled) return;
+  note_process_exiting();
   if (r->opts.check_at_exit) {
-    for (const problem& p : locks_held_now("at process exit")) r->sink.raise(p);
+    // The thread ending the process: the main thread keeps its slot to the end (hooks.cpp, exit_guard).
+    thread_record* t = tl_record;
+    thread_slot* ending = t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr;
+    if (ending != nullptr) ++t->bypass;  // the sink's handler runs here: its locks are not checked
+    for (const problem& p : locks_held_at_exit(ending)) r->sink.raise(p);
+    if (ending != nullptr) --t->bypass;
   }
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);

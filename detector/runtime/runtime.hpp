@@ -33,6 +33,16 @@ thread_slot* current_slot() noexcept;
 // Flushes stdio and aborts: the end of a deadlock report.
 [[noreturn]] void die_after_report() noexcept;
 
+// True once the process has begun to exit: the main thread's thread_local destructors ran (exit(), or
+// return from main; also pthread_exit() of the main thread, which lockgraph cannot tell apart).
+// Defined in runtime.cpp.
+bool process_exiting() noexcept;
+void note_process_exiting() noexcept;
+
+// The calling thread is the process's main thread (its tid is the pid; in a forked child, the thread
+// that called fork()).
+bool is_main_thread() noexcept;
+
 }  // namespace lockgraph::detail
 
 #endif  // LOCKGRAPH_DETECTOR_RUNTIME_HPP

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/labels.hpp"
+#include "threads/wait_for_graph.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -81,7 +82,19 @@ bool unreleased_at_thread_exit(thread_slot* self, problem* out) {
   return true;
 }
 
-bool destroyed_while_held(thread_slot* self, const lock_meta& m, stack_trace stack, problem* out) {
+namespace {
+
+std::vector<const lock_meta*> orphaned_locks() {
+  std::lock_guard<std::mutex> g(g_orphans_mu);
+  std::vector<const lock_meta*> out;
+  out.reserve(g_orphans->size());
+  for (const orphan& o : *g_orphans) out.push_back(o.lock);
+  return out;
+}
+
+}  // namespace
+
+bool destroyed_while_held(thread_slot* self, const lock_meta& m, stack_trace stack, bool exiting, problem* out) {
   // Left held by a thread that exited: reported then, as that thread's problem; not a new one.
   {
     std::lock_guard<std::mutex> g(g_orphans_mu);
@@ -91,6 +104,9 @@ bool destroyed_while_held(thread_slot* self, const lock_meta& m, stack_trace sta
   }
   // The holder: this thread, or another one found in the registry (its record outlives it).
   thread_slot* holder = find_live_thread([&](thread_slot& s) { return holds_lock(&s.rec, &m); });
+  if (exiting && holder != nullptr && holder != self && !blocked_for_good(holder, self, orphaned_locks())) {
+    return false;
+  }
   held_lock h;
   h.lock = label_of(m);
   std::string by = holder == nullptr ? std::string("while locked")
@@ -109,6 +125,21 @@ std::vector<problem> locks_held_now(const std::string& when) {
     if (s.rec.depth.load(std::memory_order_acquire) == 0) return;
     std::vector<held_lock> holds = held_locks(&s.rec);
     if (!holds.empty()) out.push_back(unreleased_problem(describe(s), std::move(holds), when, {}));
+  });
+  return out;
+}
+
+std::vector<problem> locks_held_at_exit(thread_slot* ending) {
+  const std::vector<const lock_meta*> orphaned = orphaned_locks();
+  std::vector<problem> out;
+  for_each_live_thread([&](thread_slot& s) {
+    if (s.rec.depth.load(std::memory_order_acquire) == 0) return;
+    const bool own = &s == ending;
+    if (!own && !blocked_for_good(&s, ending, orphaned)) return;
+    std::vector<held_lock> holds = held_locks(&s.rec);
+    if (holds.empty()) return;
+    out.push_back(unreleased_problem(describe(s), std::move(holds),
+                                     own ? "at process exit" : "at process exit (its thread is blocked for good)", {}));
   });
   return out;
 }

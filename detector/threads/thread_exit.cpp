@@ -11,7 +11,8 @@
 namespace lockgraph::detail {
 namespace {
 
-// A list, newest first (released like nested scopes). No exceptions: the detector builds without them.
+// A list, newest first (released like nested scopes). Allocated with new (std::nothrow): nothing may
+// throw out of the noexcept hook that fills it.
 struct exit_release {
   lock_meta* lock;
   exit_release* next;

@@ -152,16 +152,20 @@ std::string kernel_thread_name(pid_t tid) {
 
 thread_ref describe(const thread_slot& s) {
   thread_ref r;
-  r.id = s.extra.number;
+  r.id = s.extra.number.load(std::memory_order_relaxed);
+  const pid_t tid = s.extra.os_tid.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> g(s.extra.name_mu);
   r.name = s.extra.name;
-  if (r.name.empty() && s.extra.os_tid != 0) {
+  if (r.name.empty() && tid != 0) {
     const std::int64_t now = steady_now_ns();
     if (s.extra.kernel_name_read_ns == 0 || now - s.extra.kernel_name_read_ns > 100'000'000) {
       // A thread inherits the process name; only a name someone set tells the reader anything.
-      static const std::string process_name = kernel_thread_name(static_cast<pid_t>(::getpid()));
-      std::string kernel = kernel_thread_name(s.extra.os_tid);
-      s.extra.kernel_name = kernel != process_name ? std::move(kernel) : std::string();
+      // Never destroyed: a static made at its first use is destroyed before the user's statics made
+      // earlier, whose destructors may still raise reports that describe threads.
+      static const std::string* const process_name =
+          new std::string(kernel_thread_name(static_cast<pid_t>(::getpid())));
+      std::string kernel = kernel_thread_name(tid);
+      s.extra.kernel_name = kernel != *process_name ? std::move(kernel) : std::string();
       s.extra.kernel_name_read_ns = now;
     }
     r.name = s.extra.kernel_name;

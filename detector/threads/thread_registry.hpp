@@ -35,8 +35,9 @@ enum class wait_kind : std::uint8_t { none, lock, condition };
 
 struct thread_extra {
   // ---- identity (written by the owner; name guarded by name_mu) ----
-  std::uint64_t number = 0;  // lockgraph's thread number: 0 = main thread, then 1, 2, ...
-  pid_t os_tid = 0;
+  // Atomic: a snapshot (wait_for_dot(), a report) may describe a slot while its new owner registers.
+  std::atomic<std::uint64_t> number{0};  // lockgraph's thread number: 0 = main thread, then 1, 2, ...
+  std::atomic<pid_t> os_tid{0};
   mutable std::mutex name_mu;
   std::string name;  // set_thread_name(); empty = use the kernel's thread name
   // The kernel's name (/proc/self/task/<tid>/comm), re-read at most every 100 ms: new edges describe

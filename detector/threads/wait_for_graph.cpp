@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/labels.hpp"
@@ -89,7 +90,50 @@ bool confirm(const std::vector<hop>& cycle) {
   return true;
 }
 
+// blocked_for_good()'s walk over waits-for -> held-by, with a verdict per thread visited.
+struct forever_walk {
+  const thread_slot* ending;
+  const std::vector<const lock_meta*>& orphaned;
+  enum verdict : std::uint8_t { open, forever, can_end };
+  std::unordered_map<const thread_slot*, verdict> seen;
+  std::vector<waiting_thread> waits;  // every wait relied on, to confirm
+
+  bool blocked_forever(thread_slot* s) {
+    if (s == ending) return true;  // it ends the process: it releases nothing any more
+    const auto [it, fresh] = seen.try_emplace(s, open);
+    if (!fresh) return it->second != can_end;  // `open`: back on the walk, a circular wait
+    bool result = false;
+    waiting_thread w;
+    if (read_wait(s, &w) && w.kind == wait_kind::lock) {
+      waits.push_back(w);
+      if (std::find(orphaned.begin(), orphaned.end(), w.waits_on) != orphaned.end()) {
+        result = true;
+      } else {
+        // Shared holders: the wait ends only when all of them release, so one that never does is enough.
+        for (thread_slot* h : holders_of(w.waits_on, w.mode, s)) {
+          if (blocked_forever(h)) {
+            result = true;
+            break;
+          }
+        }
+      }
+    }
+    seen[s] = result ? forever : can_end;
+    return result;
+  }
+};
+
 }  // namespace
+
+bool blocked_for_good(thread_slot* s, const thread_slot* ending, const std::vector<const lock_meta*>& orphaned) {
+  forever_walk walk{ending, orphaned, {}, {}};
+  if (s == ending || !walk.blocked_forever(s)) return false;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (const waiting_thread& w : walk.waits) {
+    if (w.slot->extra.wait_seq.load(std::memory_order_acquire) != w.seq) return false;
+  }
+  return true;
+}
 
 std::vector<thread_slot*> holders_of(const lock_meta* m, std::uint8_t mode, const thread_slot* except) {
   std::vector<thread_slot*> out;

@@ -34,6 +34,13 @@ std::vector<waiting_thread> waiting_threads();
 // excluding `except`. Racy snapshot.
 std::vector<thread_slot*> holders_of(const lock_meta* m, std::uint8_t mode, const thread_slot* except);
 
+// True if `s` is blocked in a lock wait that can never end: the lock it waits for was left held by an
+// exited thread (it is in `orphaned`), or is held by `ending` (the thread ending the process), or by a
+// thread blocked for good itself (a circular wait counts). A condition wait can always be notified, a
+// running holder can always release: false for those, and for a thread that is not blocked. The racy
+// reads are confirmed: every wait on the way must be the same (same odd wait_seq) after the walk.
+bool blocked_for_good(thread_slot* s, const thread_slot* ending, const std::vector<const lock_meta*>& orphaned);
+
 // The thread_state of a blocked thread (its wait and its held locks), labelled.
 thread_state describe_waiter(const waiting_thread& w, std::int64_t now_ns);
 

@@ -113,8 +113,18 @@ struct report {
   std::vector<std::string> files; // files written for this report (JSON, DOT), when report_dir is set
 };
 
-// Called for every report raised, on the thread that raised it, outside lockgraph's internal locks.
-// lockgraph primitives used inside the handler are not checked (no recursion into the detector).
+// Called for every report raised, on the thread that raised it, after the report was printed and its
+// files written, outside lockgraph's internal locks. The contract:
+//  - The thread may hold lockgraph locks when the handler runs (an inversion is raised just before the
+//    acquisition that closes it). A deadlock or self_deadlock report aborts the process when the
+//    handler returns (abort_on_deadlock=1): the handler is the last chance to flush or record.
+//  - lockgraph primitives used inside the handler are not checked (no edges, no reports of their own),
+//    with one exception: blocking on a lock the handler's thread already holds is reported as a
+//    self_deadlock (and aborts like any) instead of hanging silently. A report raised while the
+//    handler runs is not handed to the handler again on that thread.
+//  - The handler must not throw. An exception leaving it is caught, the first one is said in one line
+//    ("lockgraph: the report handler threw (...)") and the program goes on; the report stays raised
+//    and the handler stays installed.
 using report_handler = std::function<void(const report&)>;
 
 #if !LOCKGRAPH_DISABLED

@@ -16,6 +16,10 @@
 //                      that is never destroyed) when main returns
 //   exit_race_global   the same with race.busy a static, destroyed during exit while the worker holds it
 //   exit_leak          item 6 (control): a worker locks leaked and exits without unlocking it
+//   exit_blocked       item 6: a worker holds fg.held and is blocked for good on fg.orphan, left held
+//                      by a thread that exited, when main returns (neither lock is ever destroyed)
+//   exit_blocked_global  the same with fg.held a static, destroyed during exit while the worker holds it
+//   exit_main_holds    item 2/6: main returns holding mh.mu (never destroyed)
 //   fork_exitcode      item 7: an inversion, then fork(); the child reports nothing and calls exit(0);
 //                      prints "child status=<n>"
 //   fork_dump DIR      item 7: fork(); the child has a blocked thread; the parent sends dump_signal
@@ -229,6 +233,37 @@ int exit_leak() {
   return 0;
 }
 
+// The worker can never go on: whatever it holds is leaked, whether the exit check or exit's static
+// destructors find it.
+int exit_blocked(bool global) {
+  static lockgraph::mutex static_held("fg.held");
+  static lockgraph::mutex& held = global ? static_held : *new lockgraph::mutex("fg.held");
+  static lockgraph::mutex& orphan = *new lockgraph::mutex("fg.orphan");
+  std::thread([] { orphan.lock(); }).join();  // left held by a thread that exited
+  std::thread([] {
+    lock_t g(held);
+    lock_t o(orphan);  // blocks for good
+  }).detach();
+  // Until the worker is blocked (the wait-for graph has a "waits for" edge: its wait on fg.orphan).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (lockgraph::wait_for_dot().find("waits for") == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      say("worker never blocked");
+      ::_exit(1);
+    }
+    std::this_thread::yield();
+  }
+  say("main returns");
+  return 0;
+}
+
+int exit_main_holds() {
+  static lockgraph::mutex& mu = *new lockgraph::mutex("mh.mu");
+  mu.lock();
+  say("main returns");
+  return 0;
+}
+
 int fork_exitcode() {
   lockgraph::mutex a("fork.a"), b("fork.b");
   make_inversion(a, b);
@@ -262,10 +297,17 @@ int fork_dump(const std::string& dir) {
     x.lock();
     std::thread([] { lock_t g(x); }).detach();  // blocks: the child's own hang
     (void)!::write(ready[1], "r", 1);
-    for (;;) ::pause();
+    // Idle until killed. sleep(), not pause(): ThreadSanitizer runs a signal's handler when the thread
+    // is in (or leaves) a call it intercepts, which pause() is not.
+    for (;;) ::sleep(1);
   }
+  ::close(ready[1]);  // a child that dies before it is ready ends the read (no byte: status below)
   char byte;
-  (void)!::read(ready[0], &byte, 1);
+  if (::read(ready[0], &byte, 1) != 1) {
+    say("child died before it was ready");
+    ::waitpid(child, nullptr, 0);
+    return 1;
+  }
   ::kill(child, SIGUSR1);
   const std::string child_prefix = "lockgraph-" + std::to_string(child) + "-waitfor-";
   const std::string parent_prefix = "lockgraph-" + std::to_string(::getpid()) + "-waitfor-";
@@ -342,6 +384,9 @@ int main(int argc, char** argv) {
   if (mode == "exit_race") return exit_race(false);
   if (mode == "exit_race_global") return exit_race(true);
   if (mode == "exit_leak") return exit_leak();
+  if (mode == "exit_blocked") return exit_blocked(false);
+  if (mode == "exit_blocked_global") return exit_blocked(true);
+  if (mode == "exit_main_holds") return exit_main_holds();
   if (mode == "fork_exitcode") return fork_exitcode();
   if (mode == "fork_dump") return fork_dump(arg);
   if (mode == "handler_throws") return handler_throws();

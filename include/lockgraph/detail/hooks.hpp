@@ -29,7 +29,9 @@ LOCKGRAPH_COLD void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t
 // the caller must then leave the underlying lock alone.
 LOCKGRAPH_COLD bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
 // The try-acquire failed: publish "this thread waits for m", check the wait-for graph for a circular
-// wait, then call block(arg), which performs the blocking acquisition. May report and abort.
+// wait, then call block(arg), which performs the blocking acquisition. May report and abort. With the
+// thread's bypass raised (a report handler, a user's operator new under the detector) nothing is
+// published or recorded, but a wait for a lock the thread holds itself is still a self_deadlock.
 LOCKGRAPH_NOINLINE void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void* arg);
 // The lock is being destroyed; `held` says whether some thread still holds it.
 LOCKGRAPH_COLD void on_destroy(lock_meta& m, bool held) noexcept;
@@ -119,8 +121,10 @@ template <class Native>
 LOCKGRAPH_ALWAYS_INLINE bool lock_fast(lock_meta& m, Native& native) {
   thread_record* t = tl_record;
   if (LOCKGRAPH_PREDICT_FALSE(t == nullptr)) return false;
-  if (LOCKGRAPH_PREDICT_FALSE(t->bypass != 0)) {  // checking off, or the detector's own locking
-    native.lock();
+  if (LOCKGRAPH_PREDICT_FALSE(t->bypass != 0)) {  // checking off, inside the detector or a report handler
+    // Unchecked, but a failed try goes out of line: a thread about to wait for a lock it holds itself
+    // (a report handler locking a lock its thread holds) is reported there instead of hanging silently.
+    if (!native.try_lock()) lock_contended(m, mode_exclusive, &block_exclusive<Native>, &native);
     return true;
   }
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
