@@ -71,8 +71,7 @@ std::string section(const std::string& out, const std::string& from) {
 // A worker holds hd.held and blocks on hd.x, which this thread holds. The long_wait report must list
 // the worker's held lock with its site, the worker's wait stack, and the holder's hold of hd.x; its
 // text must not claim "holds no locks" for either thread.
-// FIXME(#9): item 4
-TEST(HangDiagnostics, DISABLED_LongWaitShowsHeldLocksAndTheWaitStack) {
+TEST(HangDiagnostics, LongWaitShowsHeldLocksAndTheWaitStack) {
   lockgraph::mutex held("hd.held");
   lockgraph::mutex x("hd.x");
   x.lock();
@@ -98,8 +97,7 @@ TEST(HangDiagnostics, DISABLED_LongWaitShowsHeldLocksAndTheWaitStack) {
 
 // The holder of the awaited lock exited without releasing it: the long_wait names it, marked as exited
 // (text "(exited)", JSON "exited": true on its thread entry, a decision of this test).
-// FIXME(#9): item 4
-TEST(HangDiagnostics, DISABLED_LongWaitNamesAnExitedHolder) {
+TEST(HangDiagnostics, LongWaitNamesAnExitedHolder) {
   const run_result r = run_life({"exited_holder"}, "");
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
   const std::string text = section(r.out, "text");
@@ -116,8 +114,7 @@ TEST(HangDiagnostics, DISABLED_LongWaitNamesAnExitedHolder) {
 // Four workers idle in condition_variable::wait holding nothing, past long_wait_ms: no long_wait for
 // them; two threads blocked on a lock past the threshold are still reported (the test can fail both
 // ways). The program shuts down cleanly: a running main is not "all threads blocked".
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_IdleConditionWaitsAreNotLongWaits) {
+TEST(IdleWaits, IdleConditionWaitsAreNotLongWaits) {
   const run_result r = run_life({"idle_pool"}, "long_wait_ms=100");
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
   EXPECT_NE(r.out.find("idle_reports=0 blocked_reports=2\n"), std::string::npos) << r.describe();

@@ -71,7 +71,11 @@ std::string long_wait_summary(const problem& p) {
                   (p.condition ? "condition variable " : "") + w.waits_for;
   for (std::size_t i = 1; i < p.threads.size(); ++i) {
     s += ", held by " + thread_label(p.threads[i].thread);
-    s += p.threads[i].waits_for.empty() ? " (running)" : ", which waits for " + p.threads[i].waits_for;
+    if (p.threads[i].exited) {
+      s += " (exited)";
+    } else {
+      s += p.threads[i].waits_for.empty() ? " (running)" : ", which waits for " + p.threads[i].waits_for;
+    }
   }
   if (!p.when.empty()) s += " (" + p.when + ")";
   return s;

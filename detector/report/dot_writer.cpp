@@ -68,6 +68,13 @@ std::string dot_escape(std::string_view s) {
       out += "\\n";
     } else if (length > 1 || (c >= 0x20 && c != 0x7F)) {
       out.append(s.data(), length);
+    } else {
+      // Another control character: shown, not dropped, as the text report shows it (an escaped
+      // backslash, then xHH).
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\\\x";
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 0xF];
     }
     s.remove_prefix(length);
   }
@@ -98,9 +105,23 @@ void dot_builder::add_edge(std::string_view from, std::string_view to, std::stri
   append_attrs(label, attrs);
 }
 
+std::string_view truncate_label(std::string_view label) noexcept {
+  if (label.size() <= kMaxDotLabel) return label;
+  std::size_t keep = 0;
+  while (keep < kMaxDotLabel) {
+    const std::size_t length = utf8_sequence_length(label.substr(keep));
+    const std::size_t step = length == 0 ? 1 : length;
+    if (keep + step > kMaxDotLabel) break;
+    keep += step;
+  }
+  return label.substr(0, keep);
+}
+
 void dot_builder::append_attrs(std::string_view label, std::string_view attrs) {
   out_ += " [label=\"";
-  out_ += dot_escape(label);
+  const std::string_view shown = truncate_label(label);
+  out_ += dot_escape(shown);
+  if (shown.size() < label.size()) out_ += "\xE2\x80\xA6 (" + std::to_string(label.size()) + " bytes)";
   out_ += '"';
   if (!attrs.empty()) {
     out_ += ", ";

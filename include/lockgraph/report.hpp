@@ -87,6 +87,7 @@ struct thread_state {
   std::uint64_t waited_ms = 0; // how long it has been blocked
   std::vector<held_lock> holds;
   stack_trace stack;           // where it blocked (when known)
+  bool exited = false;         // the thread has exited; `holds` are locks it left held (JSON "exited")
 };
 
 // One detected problem. Which fields are filled depends on `kind`:
