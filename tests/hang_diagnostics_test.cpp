@@ -122,8 +122,7 @@ TEST(IdleWaits, IdleConditionWaitsAreNotLongWaits) {
 
 // Every thread is asleep for good: main waits on a condition variable whose producer exited. Reported
 // at once as all_threads_blocked (JSON file written), then the process aborts, long before any time-out.
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_AllThreadsAsleepOnAConditionVariableIsReported) {
+TEST(IdleWaits, AllThreadsAsleepOnAConditionVariableIsReported) {
   lgtest::temp_dir dir;
   const run_result r = run_life({"asleep_cv"}, "report_dir=" + dir.str(), 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
@@ -136,8 +135,7 @@ TEST(IdleWaits, DISABLED_AllThreadsAsleepOnAConditionVariableIsReported) {
 }
 
 // The last two threads wait on each other through condition variables.
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_LastThreadsWaitingOnEachOtherAreReported) {
+TEST(IdleWaits, LastThreadsWaitingOnEachOtherAreReported) {
   lgtest::temp_dir dir;
   const run_result r = run_life({"asleep_pair"}, "report_dir=" + dir.str(), 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
@@ -148,6 +146,22 @@ TEST(IdleWaits, DISABLED_LastThreadsWaitingOnEachOtherAreReported) {
   EXPECT_NE(body.find("\"kind\": \"all_threads_blocked\""), std::string::npos) << body;
   EXPECT_NE(body.find("pair.to_main"), std::string::npos) << body;
   EXPECT_NE(body.find("pair.to_worker"), std::string::npos) << body;
+}
+
+// Controls: threads that notify and then wait (a ping-pong) are never all asleep, however the waits and
+// notifies interleave; nor is a process whose other thread works outside lockgraph.
+TEST(IdleWaits, PingPongIsNotAllThreadsBlocked) {
+  const run_result r = run_life({"ping_pong", "20000"}, "", 60s);
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("rounds=20000\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
+}
+
+TEST(IdleWaits, ThreadOutsideLockgraphMeansNotAllAsleep) {
+  const run_result r = run_life({"outside_worker"}, "");
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("woke up\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
 }
 
 }  // namespace

@@ -173,13 +173,13 @@ class node_table {
     return id;
   }
 
-  std::string thread(const thread_ref& t) {
+  std::string thread(const thread_ref& t, std::string_view attrs = "shape=ellipse") {
     std::string id = "t" + std::to_string(t.id);
     for (std::uint64_t known : threads_) {
       if (known == t.id) return id;
     }
     threads_.push_back(t.id);
-    dot_.add_node(id, thread_label(t), "shape=ellipse");
+    dot_.add_node(id, thread_label(t), attrs);
     return id;
   }
 
@@ -289,6 +289,19 @@ void add_long_wait(const report& r, dot_builder& dot, node_table& nodes) {
   }
 }
 
+// Every thread (exited ones dashed) with what it waits on (red: nothing will ever come) and holds.
+void add_all_threads_blocked(const report& r, dot_builder& dot, node_table& nodes) {
+  for (const thread_state& ts : r.threads) {
+    const std::string thread_id = ts.exited ? nodes.thread(ts.thread, "shape=ellipse, style=dashed") : nodes.thread(ts.thread);
+    if (!ts.waits_for.empty()) {
+      const std::string lock_id = nodes.lock(ts.waits_for);
+      dot.add_edge(thread_id, lock_id, waits_for_label(ts.waits_shared) + "\n" + std::to_string(ts.waited_ms) + " ms",
+                   kCycleEdge);
+    }
+    add_holds(nodes, dot, thread_id, ts.holds);
+  }
+}
+
 std::string_view graph_title(report_kind kind) {
   switch (kind) {
     case report_kind::lock_order_inversion: return "lockgraph: lock-order-inversion (potential deadlock)";
@@ -298,6 +311,7 @@ std::string_view graph_title(report_kind kind) {
     case report_kind::bad_unlock: return "lockgraph: bad unlock";
     case report_kind::long_wait: return "lockgraph: long wait";
     case report_kind::assertion_failed: return "lockgraph: assertion failed";
+    case report_kind::all_threads_blocked: return "lockgraph: all threads blocked (nothing can wake them)";
   }
   return "lockgraph: report";
 }
@@ -315,6 +329,7 @@ std::string to_dot(const report& r) {
     case report_kind::bad_unlock: add_bad_unlock(r, dot, nodes); break;
     case report_kind::long_wait: add_long_wait(r, dot, nodes); break;
     case report_kind::assertion_failed: add_assertion_failed(r, dot, nodes); break;
+    case report_kind::all_threads_blocked: add_all_threads_blocked(r, dot, nodes); break;
   }
   return std::move(dot).finish();
 }

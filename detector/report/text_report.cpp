@@ -283,6 +283,40 @@ void append_long_wait(std::string& out, const report& r) {
   if (r.threads.size() > shown) out += "\n  " + more(r.threads.size() - shown, "threads", "chain") + "\n";
 }
 
+// The thread in `r.threads` (other than `self`) holding `lock`, or nullptr.
+const thread_state* holder_of(const report& r, const thread_state& self, const std::string& lock) {
+  for (const thread_state& t : r.threads) {
+    if (&t == &self) continue;
+    for (const held_lock& h : t.holds) {
+      if (h.lock == lock) return &t;
+    }
+  }
+  return nullptr;
+}
+
+// Every thread with its wait and holdings; exited holders of awaited locks last.
+void append_all_threads_blocked(std::string& out, const report& r) {
+  out += "lockgraph: all threads blocked (every thread of the process waits in lockgraph with no time-out; "
+         "nothing can wake them)\n";
+  const std::size_t shown = std::min(r.threads.size(), kMaxShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const thread_state& ts = r.threads[i];
+    std::string heading = "Thread " + thread_name(ts.thread);
+    if (ts.exited) {
+      append_thread(out, heading + " (exited) left locks held:", ts.holds, "", {});
+    } else {
+      heading += " has waited " + std::to_string(ts.waited_ms) + " ms for " + esc(ts.waits_for);
+      if (const thread_state* h = holder_of(r, ts, ts.waits_for)) {
+        heading += ", held by thread " + thread_name(h->thread) + (h->exited ? " (exited)" : "");
+      }
+      append_thread(out, heading, ts.holds, "blocked", ts.stack);
+    }
+    out += '\n';
+  }
+  if (r.threads.size() > shown) out += "  " + more(r.threads.size() - shown, "threads", "list") + "\n";
+  out += "  " + esc(r.summary) + "\n";
+}
+
 }  // namespace
 
 std::string to_text(const report& r) {
@@ -295,6 +329,7 @@ std::string to_text(const report& r) {
     case report_kind::bad_unlock: append_bad_unlock(out, r); break;
     case report_kind::long_wait: append_long_wait(out, r); break;
     case report_kind::assertion_failed: append_assertion_failed(out, r); break;
+    case report_kind::all_threads_blocked: append_all_threads_blocked(out, r); break;
   }
   if (!r.files.empty()) {
     out += "\n  Files: ";

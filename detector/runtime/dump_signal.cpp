@@ -71,6 +71,7 @@ void dump_now(runtime& r) {
 constexpr std::chrono::milliseconds kMinDumpInterval{1000};
 
 void dumper(runtime* r) {
+  note_internal_thread();
   std::chrono::steady_clock::time_point last{};
   bool dumped = false;
   for (;;) {

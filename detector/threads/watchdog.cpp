@@ -94,6 +94,7 @@ bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) 
 namespace {
 
 void watch(watch_config* c) {
+  note_internal_thread();
   const auto threshold = std::chrono::milliseconds(c->long_wait_ms);
   const auto period = std::clamp(threshold / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
   for (;;) {
