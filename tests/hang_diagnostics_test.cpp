@@ -157,6 +157,13 @@ TEST(IdleWaits, PingPongIsNotAllThreadsBlocked) {
   EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
 }
 
+TEST(IdleWaits, TimedWaitIsNotAllThreadsBlocked) {
+  const run_result r = run_life({"asleep_timed"}, "");
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("timed out\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
+}
+
 TEST(IdleWaits, ThreadOutsideLockgraphMeansNotAllAsleep) {
   const run_result r = run_life({"outside_worker"}, "");
   EXPECT_TRUE(r.exited_with(0)) << r.describe();

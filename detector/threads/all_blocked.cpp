@@ -145,10 +145,10 @@ bool find_all_blocked(problem* out) {
   std::vector<sleeper> v;
   bool all = true;
   for_each_live_thread([&](thread_slot& s) {
-    if (!all || is_internal_thread(s.extra.os_tid)) return;
+    if (!all) return;
     sleeper z{};
     if (!read_wait(&s, &z.w) || !s.extra.wait_counted.load(std::memory_order_acquire)) {
-      all = false;
+      all = false;  // running (or blocked elsewhere): it may wake the others
       return;
     }
     z.notifies = s.extra.wait_notifies.load(std::memory_order_acquire);

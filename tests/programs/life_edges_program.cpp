@@ -18,6 +18,8 @@
 //   outside_worker     item 5 (control): main waits on a condition variable while the only other thread
 //                      works outside lockgraph (a 300 ms nanosleep), then notifies it: not all asleep;
 //                      prints "woke up"
+//   asleep_timed       item 5 (control): as asleep_cv, but main waits with wait_for(500 ms): a timed wait
+//                      ends by itself, so not all asleep; prints "timed out"
 //   exit_race          item 6: a live worker is inside a critical section (holding race.busy, a lock
 //                      that is never destroyed) when main returns
 //   exit_race_global   the same with race.busy a static, destroyed during exit while the worker holds it
@@ -211,6 +213,16 @@ int asleep_pair() {
   return 1;
 }
 
+int asleep_timed() {
+  static lockgraph::mutex mu("timed.mu");
+  static lockgraph::condition_variable cv("timed.cv");
+  std::thread([] { lock_t g(mu); }).join();
+  std::unique_lock<lockgraph::mutex> lk(mu);
+  const bool woke = cv.wait_for(lk, std::chrono::milliseconds(500), [] { return false; });
+  say(woke ? "woke up (unexpected)" : "timed out");
+  return 0;
+}
+
 int ping_pong(int rounds) {
   static lockgraph::mutex mu("pp.mu");
   static lockgraph::condition_variable to_main("pp.to_main"), to_worker("pp.to_worker");
@@ -392,6 +404,7 @@ int main(int argc, char** argv) {
   if (mode == "idle_pool") return idle_pool();
   if (mode == "asleep_cv") return asleep_cv();
   if (mode == "asleep_pair") return asleep_pair();
+  if (mode == "asleep_timed") return asleep_timed();
   if (mode == "ping_pong") return ping_pong(std::atoi(arg.c_str()));
   if (mode == "outside_worker") return outside_worker();
   if (mode == "exit_race") return exit_race(false);
