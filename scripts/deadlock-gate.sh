@@ -51,7 +51,8 @@ while (($# > 0)); do
     --dir) [[ $# -ge 2 && -n $2 ]] || { say "--dir needs a directory"; exit 2; }
            dir=$2; shift 2 ;;
     --dir=*) dir=${1#*=}; shift ;;
-    --dump-signal) [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -le 64 ]] || { say "--dump-signal needs a signal number 0..64"; exit 2; }
+    --dump-signal) [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -le 64 && ! $2 =~ ^(4|5|6|7|8|9|11|19|31|32|33)$ ]] ||
+                     { say "--dump-signal needs 0 or a catchable asynchronous signal number (1-3, 10, 12-18, 20-30, 34-64)"; exit 2; }
                    dump_signal=$2; shift 2 ;;
     --keep-going) keep_going=1; shift ;;
     -h|--help) usage ;;

@@ -9,7 +9,7 @@
 #    with the path of its SVG diagram; with --update-docs the SVG and PNG are also copied to
 #    docs/images/bank_transfer.{svg,png}, which the README shows (tracked files: commit them).
 # 2. dining_philosophers (a real deadlock: lockgraph reports it and aborts), consumer_waits_forever
-#    (a long wait on a condition variable nobody notifies), worker_exits_holding_lock (a thread exits
+#    (all threads asleep: a consumer waits for a producer that is gone), worker_exits_holding_lock (a thread exits
 #    holding a lock): each one's output goes to demo-out/<example>/output.log, and the gate's summary
 #    is printed.
 # Each example writes its reports (JSON, DOT, SVG, PNG) to demo-out/<example>/.
@@ -130,8 +130,8 @@ fi
 # ---- 2. the other three, summaries only ----------------------------------------------------------------
 run_example dining_philosophers
 check dining_philosophers deadlock $?
-run_example consumer_waits_forever LOCKGRAPH_OPTIONS=long_wait_ms=200
-check consumer_waits_forever long_wait $?
+run_example consumer_waits_forever
+check consumer_waits_forever all_threads_blocked $?
 run_example worker_exits_holding_lock
 check worker_exits_holding_lock unreleased_lock $?
 

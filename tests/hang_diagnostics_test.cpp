@@ -71,8 +71,7 @@ std::string section(const std::string& out, const std::string& from) {
 // A worker holds hd.held and blocks on hd.x, which this thread holds. The long_wait report must list
 // the worker's held lock with its site, the worker's wait stack, and the holder's hold of hd.x; its
 // text must not claim "holds no locks" for either thread.
-// FIXME(#9): item 4
-TEST(HangDiagnostics, DISABLED_LongWaitShowsHeldLocksAndTheWaitStack) {
+TEST(HangDiagnostics, LongWaitShowsHeldLocksAndTheWaitStack) {
   lockgraph::mutex held("hd.held");
   lockgraph::mutex x("hd.x");
   x.lock();
@@ -98,8 +97,7 @@ TEST(HangDiagnostics, DISABLED_LongWaitShowsHeldLocksAndTheWaitStack) {
 
 // The holder of the awaited lock exited without releasing it: the long_wait names it, marked as exited
 // (text "(exited)", JSON "exited": true on its thread entry, a decision of this test).
-// FIXME(#9): item 4
-TEST(HangDiagnostics, DISABLED_LongWaitNamesAnExitedHolder) {
+TEST(HangDiagnostics, LongWaitNamesAnExitedHolder) {
   const run_result r = run_life({"exited_holder"}, "");
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
   const std::string text = section(r.out, "text");
@@ -116,8 +114,7 @@ TEST(HangDiagnostics, DISABLED_LongWaitNamesAnExitedHolder) {
 // Four workers idle in condition_variable::wait holding nothing, past long_wait_ms: no long_wait for
 // them; two threads blocked on a lock past the threshold are still reported (the test can fail both
 // ways). The program shuts down cleanly: a running main is not "all threads blocked".
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_IdleConditionWaitsAreNotLongWaits) {
+TEST(IdleWaits, IdleConditionWaitsAreNotLongWaits) {
   const run_result r = run_life({"idle_pool"}, "long_wait_ms=100");
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
   EXPECT_NE(r.out.find("idle_reports=0 blocked_reports=2\n"), std::string::npos) << r.describe();
@@ -125,8 +122,7 @@ TEST(IdleWaits, DISABLED_IdleConditionWaitsAreNotLongWaits) {
 
 // Every thread is asleep for good: main waits on a condition variable whose producer exited. Reported
 // at once as all_threads_blocked (JSON file written), then the process aborts, long before any time-out.
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_AllThreadsAsleepOnAConditionVariableIsReported) {
+TEST(IdleWaits, AllThreadsAsleepOnAConditionVariableIsReported) {
   lgtest::temp_dir dir;
   const run_result r = run_life({"asleep_cv"}, "report_dir=" + dir.str(), 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
@@ -139,8 +135,7 @@ TEST(IdleWaits, DISABLED_AllThreadsAsleepOnAConditionVariableIsReported) {
 }
 
 // The last two threads wait on each other through condition variables.
-// FIXME(#9): item 5
-TEST(IdleWaits, DISABLED_LastThreadsWaitingOnEachOtherAreReported) {
+TEST(IdleWaits, LastThreadsWaitingOnEachOtherAreReported) {
   lgtest::temp_dir dir;
   const run_result r = run_life({"asleep_pair"}, "report_dir=" + dir.str(), 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
@@ -151,6 +146,29 @@ TEST(IdleWaits, DISABLED_LastThreadsWaitingOnEachOtherAreReported) {
   EXPECT_NE(body.find("\"kind\": \"all_threads_blocked\""), std::string::npos) << body;
   EXPECT_NE(body.find("pair.to_main"), std::string::npos) << body;
   EXPECT_NE(body.find("pair.to_worker"), std::string::npos) << body;
+}
+
+// Controls: threads that notify and then wait (a ping-pong) are never all asleep, however the waits and
+// notifies interleave; nor is a process whose other thread works outside lockgraph.
+TEST(IdleWaits, PingPongIsNotAllThreadsBlocked) {
+  const run_result r = run_life({"ping_pong", "20000"}, "", 60s);
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("rounds=20000\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
+}
+
+TEST(IdleWaits, TimedWaitIsNotAllThreadsBlocked) {
+  const run_result r = run_life({"asleep_timed"}, "");
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("timed out\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
+}
+
+TEST(IdleWaits, ThreadOutsideLockgraphMeansNotAllAsleep) {
+  const run_result r = run_life({"outside_worker"}, "");
+  EXPECT_TRUE(r.exited_with(0)) << r.describe();
+  EXPECT_NE(r.out.find("woke up\n"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.err.find("all threads blocked"), std::string::npos) << r.describe();
 }
 
 }  // namespace

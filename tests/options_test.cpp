@@ -61,7 +61,9 @@ TEST(Options, ParsesEveryKey) {
 
 TEST(Options, DumpSignalAcceptsSignalNumbersOnly) {
   EXPECT_EQ(error_for("dump_signal=65"),
-            "LOCKGRAPH_OPTIONS: bad value '65' for 'dump_signal' (accepted: an integer from 0 to 64)");
+            "LOCKGRAPH_OPTIONS: bad value '65' for 'dump_signal' (accepted: 0 (off) or a catchable asynchronous "
+            "signal: 1-3, 10, 12-18, 20-30 or 34-64; not 9 or 19 (uncatchable), 4-8, 11 or 31 (synchronous), 32 or "
+            "33 (glibc's own))");
 }
 
 TEST(Options, AbsentKeysKeepTheCallersValues) {

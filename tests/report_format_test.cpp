@@ -450,6 +450,7 @@ TEST(ReportFormat, JsonDeadlock) {
       "waits_for": "sched_mu",
       "waits_shared": false,
       "waited_ms": 12,
+      "exited": false,
       "holds": [
         {
           "lock": "cache_mu",
@@ -471,6 +472,7 @@ TEST(ReportFormat, JsonDeadlock) {
       "waits_for": "cache_mu",
       "waits_shared": true,
       "waited_ms": 7,
+      "exited": false,
       "holds": [
         {
           "lock": "sched_mu",
@@ -539,6 +541,7 @@ TEST(ReportFormat, JsonUnreleasedLock) {
       "waits_for": "",
       "waits_shared": false,
       "waited_ms": 0,
+      "exited": false,
       "holds": [
         {
           "lock": "cache_mu",
@@ -606,6 +609,7 @@ TEST(ReportFormat, JsonLongWait) {
       "waits_for": "cache_mu",
       "waits_shared": false,
       "waited_ms": 5003,
+      "exited": false,
       "holds": [],
       "stack": []
     },
@@ -614,6 +618,7 @@ TEST(ReportFormat, JsonLongWait) {
       "waits_for": "",
       "waits_shared": false,
       "waited_ms": 0,
+      "exited": false,
       "holds": [
         {
           "lock": "cache_mu",
@@ -764,10 +769,11 @@ digraph lockgraph {
 }
 
 TEST(ReportFormat, DotEscapeHandlesNastyLabels) {
-  // The tab and \x01 are dropped; the backslash-n stays two characters, the newline becomes \n.
-  const std::string expected = R"(q\"b\\n\ntcu)" "\xC3\xBC\xEF\xBF\xBD";
+  // The tab and \x01 are shown as an escaped backslash and xHH (issue 9, item 13: shown, not dropped);
+  // the backslash-n stays two characters, the newline becomes \n.
+  const std::string expected = R"(q\"b\\n\nt\\x09c\\x01u)" "\xC3\xBC\xEF\xBF\xBD";
   EXPECT_EQ(detail::dot_escape(kNasty), expected);
-  EXPECT_EQ(detail::dot_escape("\xED\xA0\x80\x7F"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(detail::dot_escape("\xED\xA0\x80\x7F"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\\\\x7f");
   EXPECT_EQ(detail::dot_escape("trailing\\"), R"(trailing\\)");
 }
 

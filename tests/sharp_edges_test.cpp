@@ -144,9 +144,30 @@ TEST(ReportHandler, HandlerLockingAHeldLockIsReportedAsSelfDeadlock) {
 
 // ---- item 13: names in text and DOT, dump_signal, halt_on_report ---------------------------------------
 
-// A name with a newline, an ANSI escape and an embedded NUL: reports() keeps it whole, the text escapes
-// it C-style (\n, \xHH; a decision of this test) so nothing reaches the terminal raw, and nothing is cut.
-// FIXME(#9): item 13
+// A name with a newline, an ANSI escape, a tab and DEL: reports() keeps it as it is, the text escapes it
+// C-style (\n, \t, \xHH; a decision of this test) so nothing reaches the terminal raw.
+TEST(Names, TextEscapesControlCharacters) {
+  const std::string name = "evil\n\x1b[31mred\t\x7f";
+  lockgraph::mutex m(name);
+  lockgraph::mutex other("plain");
+  report_watch w;
+  nest(m, other);
+  nest(other, m);
+  const auto reps = w.fresh();
+  ASSERT_EQ(reps.size(), 1u);
+  EXPECT_NE(std::find(reps[0].locks.begin(), reps[0].locks.end(), name), reps[0].locks.end())
+      << "the name was changed in report::locks";
+  const std::string text = lockgraph::to_text(reps[0]);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x7f'), std::string::npos) << text;
+  EXPECT_NE(text.find("evil\\n\\x1b[31mred\\t\\x7f"), std::string::npos) << text;
+}
+
+// The same with an embedded NUL: reports() keeps the name whole, and the text shows the NUL as \x00
+// instead of cutting the name there.
+// FIXME(#9): item 13. The text writer escapes a NUL already (the test above covers the writer); what is
+// missing is the name's length: labels are interned C strings today, so report::locks is cut at the
+// NUL. The label rework of items 1/9 (a label with its length) makes this pass.
 TEST(Names, DISABLED_TextEscapesControlCharactersAndKeepsEmbeddedNul) {
   const std::string name = std::string("evil\n\x1b[31mred") + '\0' + "tail";
   lockgraph::mutex m(name);
@@ -170,8 +191,7 @@ std::size_t longest_line(const std::string& s) {
 }
 
 // Graphviz rejects labels over 16 kB: a 20,000-character name is truncated in both DOT outputs.
-// FIXME(#9): item 13
-TEST(Names, DISABLED_DotLabelsStayUnderGraphvizLimit) {
+TEST(Names, DotLabelsStayUnderGraphvizLimit) {
   const std::string name(20'000, 'n');
   lockgraph::mutex m(name);
   lockgraph::mutex other("plain");
@@ -190,8 +210,7 @@ run_result run_inversion_program(const std::string& options) {
 
 // Synchronous (SIGSEGV 11) and uncatchable (SIGKILL 9, SIGSTOP 19) signals are bad values: one line
 // naming dump_signal, exit 2, like every other bad value.
-// FIXME(#9): item 13
-TEST(DumpSignal, DISABLED_RejectsSynchronousAndUncatchableSignals) {
+TEST(DumpSignal, RejectsSynchronousAndUncatchableSignals) {
   for (const char* sig : {"11", "9", "19"}) {
     const run_result r = run_inversion_program(std::string("dump_signal=") + sig);
     EXPECT_TRUE(r.exited_with(2)) << "dump_signal=" << sig << "\n" << r.describe();
@@ -208,8 +227,7 @@ TEST(DumpSignal, AcceptsAnOrdinarySignal) {
 
 // 1000 signals must not make 1000 files: dumps are rate-limited (decision: at most one per second;
 // the program lives ~3 s after its signals, so at most 5 files allowing for slack).
-// FIXME(#9): item 13
-TEST(DumpSignal, DISABLED_DumpsAreRateLimited) {
+TEST(DumpSignal, DumpsAreRateLimited) {
   lgtest::temp_dir dir;
   const run_result r = run_life({"dump_flood", "1000"}, "dump_signal=10:report_dir=" + dir.str(), 60s);
   ASSERT_TRUE(r.exited_with(0)) << r.describe();
@@ -217,8 +235,7 @@ TEST(DumpSignal, DISABLED_DumpsAreRateLimited) {
 }
 
 // halt_on_report flushes stdio before it aborts: a line printf'd into a full-buffered stdout survives.
-// FIXME(#9): item 13
-TEST(HaltOnReport, DISABLED_FlushesStdioBeforeAborting) {
+TEST(HaltOnReport, FlushesStdioBeforeAborting) {
   const run_result r = run_life({"halt_flush"}, "halt_on_report=1");
   EXPECT_TRUE(r.killed_by(SIGABRT)) << r.describe();
   EXPECT_NE(r.out.find("buffered line\n"), std::string::npos) << r.describe();

@@ -43,17 +43,23 @@ void notify_on(lockgraph::report_kind kind, std::promise<lockgraph::report>* see
   });
 }
 
-// A consumer waits on a condition variable nobody notifies: long_wait names it and its mutex is free.
+// A consumer waits, holding another lock, on a condition variable nobody notifies: long_wait names it
+// and its mutex is free. (Changed for issue 9, item 5: the consumer used to hold nothing, which is an
+// idle wait now, never a long_wait.)
 TEST_F(WatchDeathTest, LongWaitOnConditionVariableIsReportedOnce) {
   EXPECT_EXIT(
       {
         ::setenv("LOCKGRAPH_OPTIONS", "long_wait_ms=50:print_reports=0", 1);
         lockgraph::mutex mu("queue_mu");
+        lockgraph::mutex state("consumer_state");
         lockgraph::condition_variable cv("queue_not_empty");
         std::promise<lockgraph::report> seen;
         notify_on(lockgraph::report_kind::long_wait, &seen);
         bool ready = false;
+        // The consumer waits while it holds another lock: a hang (whoever needs consumer_state waits
+        // behind it). Without it the wait would be idle and never a long_wait (IdleWaits tests).
         std::thread consumer([&] {
+          std::lock_guard<lockgraph::mutex> busy(state);
           std::unique_lock<lockgraph::mutex> lk(mu);
           cv.wait(lk, [&] { return ready; });
         });

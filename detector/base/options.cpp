@@ -32,9 +32,24 @@ struct text {
   std::string_view accepted;
 };
 
+// dump_signal: 0 (off) or a signal lockgraph can catch and that the kernel sends asynchronously. Not
+// SIGKILL/SIGSTOP (no handler can be installed), not the synchronous SIGILL, SIGTRAP, SIGABRT, SIGBUS,
+// SIGFPE, SIGSEGV, SIGSYS (a handler that returns re-runs the fault; SIGABRT is lockgraph's own abort),
+// not 32 and 33 (glibc's internal real-time signals).
+struct signal_number {
+  int options::*field;
+
+  static bool acceptable(std::uint32_t n) {
+    switch (n) {
+      case 4: case 5: case 6: case 7: case 8: case 9: case 11: case 19: case 31: case 32: case 33: return false;
+      default: return n <= 64;
+    }
+  }
+};
+
 struct option_spec {
   std::string_view key;
-  std::variant<text, bool options::*, bounded<int>, bounded<unsigned>> target;
+  std::variant<text, bool options::*, bounded<int>, bounded<unsigned>, signal_number> target;
 };
 
 constexpr std::array kSpecs = {
@@ -47,7 +62,7 @@ constexpr std::array kSpecs = {
     option_spec{"stack_depth", bounded<unsigned>{&options::stack_depth, 128}},
     option_spec{"print_reports", &options::print_reports},
     option_spec{"check_at_exit", &options::check_at_exit},
-    option_spec{"dump_signal", bounded<int>{&options::dump_signal, 64}},
+    option_spec{"dump_signal", signal_number{&options::dump_signal}},
     option_spec{"log_path", text{&options::log_path, "stderr, stdout or a path"}},
     option_spec{"strip_path_prefix", text{&options::strip_path_prefix, "strip_path_prefix=PREFIX"}},
 };
@@ -111,6 +126,11 @@ std::string accepted_values(const option_spec& spec) {
       overloaded{
           [](const text& t) { return std::string(t.accepted); },
           [](bool options::*) { return std::string("0 or 1"); },
+          [](const signal_number&) {
+            return std::string(
+                "0 (off) or a catchable asynchronous signal: 1-3, 10, 12-18, 20-30 or 34-64; not 9 or 19 "
+                "(uncatchable), 4-8, 11 or 31 (synchronous), 32 or 33 (glibc's own)");
+          },
           [](auto integer) { return "an integer from 0 to " + std::to_string(integer.max); },
       },
       spec.target);
@@ -146,6 +166,12 @@ std::string apply(std::string_view source, const option_spec& spec, std::string_
             return true;
           },
           [&](bool options::*field) { return parse_bool(value, out.*field); },
+          [&](const signal_number& sig) {
+            std::uint32_t parsed = 0;
+            if (!parse_bounded(value, 64, parsed) || !signal_number::acceptable(parsed)) return false;
+            out.*sig.field = static_cast<int>(parsed);
+            return true;
+          },
           [&](auto integer) {
             std::uint32_t parsed = 0;
             if (!parse_bounded(value, integer.max, parsed)) return false;

@@ -71,10 +71,34 @@ std::string long_wait_summary(const problem& p) {
                   (p.condition ? "condition variable " : "") + w.waits_for;
   for (std::size_t i = 1; i < p.threads.size(); ++i) {
     s += ", held by " + thread_label(p.threads[i].thread);
-    s += p.threads[i].waits_for.empty() ? " (running)" : ", which waits for " + p.threads[i].waits_for;
+    if (p.threads[i].exited) {
+      s += " (exited)";
+    } else {
+      s += p.threads[i].waits_for.empty() ? " (running)" : ", which waits for " + p.threads[i].waits_for;
+    }
   }
   if (!p.when.empty()) s += " (" + p.when + ")";
   return s;
+}
+
+// "all threads blocked: T0 (main) waits on condition variable cv, T1 waits for a (held by T2), ...;
+// nothing can wake them".
+std::string all_blocked_summary(const problem& p) {
+  std::string s = "all threads blocked: ";
+  for (std::size_t i = 0; i < p.waits.size() && i < p.threads.size(); ++i) {
+    const thread_state& t = p.threads[i];
+    s += (i == 0 ? "" : ", ") + thread_label(t.thread);
+    s += p.waits[i].condition ? " waits on condition variable " + t.waits_for : " waits for " + t.waits_for;
+    for (const thread_state& h : p.threads) {
+      if (&h == &t) continue;
+      const bool holds = std::any_of(h.holds.begin(), h.holds.end(), [&](const held_lock& l) { return l.lock == t.waits_for; });
+      if (holds) {
+        s += " (held by " + thread_label(h.thread) + (h.exited ? ", exited)" : ")");
+        break;
+      }
+    }
+  }
+  return s + "; nothing can wake them";
 }
 
 // "assertion failed: assert_held() on mu at f.cpp:12 in thread T1, but it holds it shared only".
@@ -131,6 +155,12 @@ report build_report(const problem& p) {
       r.locks = p.locks;
       r.summary = assertion_summary(p);
       break;
+    case report_kind::all_threads_blocked:
+      for (const auto& t : p.threads) {
+        if (!t.waits_for.empty()) r.locks.push_back(t.waits_for);
+      }
+      r.summary = all_blocked_summary(p);
+      break;
   }
   return r;
 }
@@ -167,6 +197,14 @@ std::string dedupe_key(const problem& p) {
     // The same assertion on the same lock at the same line is one problem.
     case report_kind::assertion_failed:
       return "assertion_failed " + p.locks.front() + " " + p.assertion + " " + p.when;
+    case report_kind::all_threads_blocked: {
+      // Once per state: the same threads in the same waits.
+      std::vector<std::string> parts;
+      for (std::size_t i = 0; i < p.waits.size() && i < p.threads.size(); ++i) {
+        parts.push_back(std::to_string(p.threads[i].thread.id) + ":" + std::to_string(p.waits[i].seq));
+      }
+      return "all_threads_blocked" + sorted_parts(std::move(parts));
+    }
   }
   return "unknown";
 }

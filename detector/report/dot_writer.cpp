@@ -68,6 +68,13 @@ std::string dot_escape(std::string_view s) {
       out += "\\n";
     } else if (length > 1 || (c >= 0x20 && c != 0x7F)) {
       out.append(s.data(), length);
+    } else {
+      // Another control character: shown, not dropped, as the text report shows it (an escaped
+      // backslash, then xHH).
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\\\x";
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 0xF];
     }
     s.remove_prefix(length);
   }
@@ -98,9 +105,23 @@ void dot_builder::add_edge(std::string_view from, std::string_view to, std::stri
   append_attrs(label, attrs);
 }
 
+std::string_view truncate_label(std::string_view label) noexcept {
+  if (label.size() <= kMaxDotLabel) return label;
+  std::size_t keep = 0;
+  while (keep < kMaxDotLabel) {
+    const std::size_t length = utf8_sequence_length(label.substr(keep));
+    const std::size_t step = length == 0 ? 1 : length;
+    if (keep + step > kMaxDotLabel) break;
+    keep += step;
+  }
+  return label.substr(0, keep);
+}
+
 void dot_builder::append_attrs(std::string_view label, std::string_view attrs) {
   out_ += " [label=\"";
-  out_ += dot_escape(label);
+  const std::string_view shown = truncate_label(label);
+  out_ += dot_escape(shown);
+  if (shown.size() < label.size()) out_ += "\xE2\x80\xA6 (" + std::to_string(label.size()) + " bytes)";
   out_ += '"';
   if (!attrs.empty()) {
     out_ += ", ";
@@ -152,13 +173,13 @@ class node_table {
     return id;
   }
 
-  std::string thread(const thread_ref& t) {
+  std::string thread(const thread_ref& t, std::string_view attrs = "shape=ellipse") {
     std::string id = "t" + std::to_string(t.id);
     for (std::uint64_t known : threads_) {
       if (known == t.id) return id;
     }
     threads_.push_back(t.id);
-    dot_.add_node(id, thread_label(t), "shape=ellipse");
+    dot_.add_node(id, thread_label(t), attrs);
     return id;
   }
 
@@ -268,6 +289,19 @@ void add_long_wait(const report& r, dot_builder& dot, node_table& nodes) {
   }
 }
 
+// Every thread (exited ones dashed) with what it waits on (red: nothing will ever come) and holds.
+void add_all_threads_blocked(const report& r, dot_builder& dot, node_table& nodes) {
+  for (const thread_state& ts : r.threads) {
+    const std::string thread_id = ts.exited ? nodes.thread(ts.thread, "shape=ellipse, style=dashed") : nodes.thread(ts.thread);
+    if (!ts.waits_for.empty()) {
+      const std::string lock_id = nodes.lock(ts.waits_for);
+      dot.add_edge(thread_id, lock_id, waits_for_label(ts.waits_shared) + "\n" + std::to_string(ts.waited_ms) + " ms",
+                   kCycleEdge);
+    }
+    add_holds(nodes, dot, thread_id, ts.holds);
+  }
+}
+
 std::string_view graph_title(report_kind kind) {
   switch (kind) {
     case report_kind::lock_order_inversion: return "lockgraph: lock-order-inversion (potential deadlock)";
@@ -277,6 +311,7 @@ std::string_view graph_title(report_kind kind) {
     case report_kind::bad_unlock: return "lockgraph: bad unlock";
     case report_kind::long_wait: return "lockgraph: long wait";
     case report_kind::assertion_failed: return "lockgraph: assertion failed";
+    case report_kind::all_threads_blocked: return "lockgraph: all threads blocked (nothing can wake them)";
   }
   return "lockgraph: report";
 }
@@ -294,6 +329,7 @@ std::string to_dot(const report& r) {
     case report_kind::bad_unlock: add_bad_unlock(r, dot, nodes); break;
     case report_kind::long_wait: add_long_wait(r, dot, nodes); break;
     case report_kind::assertion_failed: add_assertion_failed(r, dot, nodes); break;
+    case report_kind::all_threads_blocked: add_all_threads_blocked(r, dot, nodes); break;
   }
   return std::move(dot).finish();
 }

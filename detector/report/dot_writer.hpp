@@ -18,9 +18,17 @@ namespace lockgraph::detail {
 std::size_t utf8_sequence_length(std::string_view s) noexcept;
 
 // `s` made safe for the inside of a double-quoted DOT string used as a label: `"` and `\` escaped, a
-// newline as the label line break `\n`, other control characters dropped, each ill-formed UTF-8 byte
-// replaced by U+FFFD. Well-formed non-ASCII text passes through unchanged.
+// newline as the label line break `\n`, other control characters shown as `\xHH` (a literal
+// backslash), each ill-formed UTF-8 byte replaced by U+FFFD. Well-formed non-ASCII text passes through
+// unchanged.
 std::string dot_escape(std::string_view s);
+
+// Graphviz rejects a string over 16 kB; labels longer than this many bytes are cut (on a UTF-8
+// boundary) and end in "… (<n> bytes)". Escaping makes a byte at most 5 bytes long, so a label line
+// stays far below the limit.
+inline constexpr std::size_t kMaxDotLabel = 1024;
+// `label` cut to at most kMaxDotLabel bytes on a UTF-8 boundary (unchanged when shorter).
+std::string_view truncate_label(std::string_view label) noexcept;
 
 // Builds one digraph statement by statement. Labels are escaped here; `attrs` are trusted DOT attribute
 // lists such as "shape=box, color=red" and are copied verbatim.
@@ -29,6 +37,7 @@ std::string dot_escape(std::string_view s);
 //   dot.add_node("l0", "cache_mu", "shape=box");
 //   dot.add_edge("t1", "l0", "waits for", "color=red");
 //   std::string text = std::move(dot).finish();
+// Every label goes through truncate_label() and dot_escape().
 class dot_builder {
  public:
   // Starts the digraph with rankdir=LR, Helvetica everywhere and `title` as the graph label on top.

@@ -206,6 +206,8 @@ void write_threads(json_writer& w, const std::vector<thread_state>& threads) {
     w.boolean(ts.waits_shared);
     w.key("waited_ms");
     w.number(ts.waited_ms);
+    w.key("exited");
+    w.boolean(ts.exited);
     w.key("holds");
     write_held(w, ts.holds);
     w.key("stack");

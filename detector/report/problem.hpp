@@ -39,12 +39,21 @@ struct problem {
   //  - long_wait: threads = {the waiter, then the holders it waits behind}; a holder with an empty
   //    waits_for is running; `condition` = the waiter waits on a condition variable; `wait_seq`
   //    identifies the wait; `when` = who asked, if not the watchdog ("at check_quiescent()");
-  //  - assertion_failed: locks = {the lock}, `assertion` = the member called ("assert_held()"), `when` =
+  //  - all_threads_blocked: threads = every blocked thread (its wait, holds and stack; `waits` says which
+//    are condition waits), then exited threads that left an awaited lock held (`exited`);
+//  - assertion_failed: locks = {the lock}, `assertion` = the member called ("assert_held()"), `when` =
   //    its site ("file.cpp:12"), `held_as` = how the thread holds the lock.
   std::vector<std::string> locks;
   std::vector<lock_edge> edges;
   std::vector<edge_id> edge_ids;
   std::vector<thread_state> threads;
+  // all_threads_blocked: per blocked thread (the first waits.size() of `threads`), its wait_seq and
+  // whether it waits on a condition variable (else on a lock).
+  struct wait_info {
+    std::uint64_t seq = 0;
+    bool condition = false;
+  };
+  std::vector<wait_info> waits;
 
   // The thread that found it, what it held and where it was (empty stack when unknown).
   thread_ref thread;

@@ -171,6 +171,7 @@ bool report_sink::publish(report r, const std::string& key) {
   if (handler && !t_in_handler) call_handler(handler, r);
   if (opts_.halt_on_report) {
     print("lockgraph: halt_on_report=1: aborting after the first report\n");
+    std::fflush(nullptr);  // what the program printed through stdio is not lost with the abort
     std::abort();
   }
   return true;

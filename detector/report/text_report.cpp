@@ -9,6 +9,10 @@
 //  - An empty stack prints as "<no stack>", so every "... at:" line is followed by something; a held
 //    lock whose acquisition stack is unknown prints without "acquired at:".
 //  - Cycles longer than kMaxShown edges or threads print the first kMaxShown and count the rest.
+//  - Names (lock labels, thread names) are escaped C-style, so that nothing in a name reaches the
+//    terminal raw: `\n`, `\t`, `\r`, `\\`, and `\xHH` for every other control character (C0, DEL,
+//    the C1 range of UTF-8), for an embedded NUL and for each ill-formed UTF-8 byte. Well-formed UTF-8
+//    passes through.
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -16,9 +20,53 @@
 #include <vector>
 
 #include "lockgraph/report.hpp"
+#include "report/dot_writer.hpp"  // utf8_sequence_length()
 
 namespace lockgraph {
 namespace {
+
+void append_hex_byte(std::string& out, unsigned char c) {
+  constexpr char kHex[] = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 0xF];
+}
+
+// `s` as it may reach a terminal (see the top of this file).
+std::string esc(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const std::size_t length = detail::utf8_sequence_length(s);
+    const auto c = static_cast<unsigned char>(s.front());
+    if (length == 0) {
+      append_hex_byte(out, c);
+      s.remove_prefix(1);
+      continue;
+    }
+    if (length == 1) {
+      switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        case '\\': out += "\\\\"; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            append_hex_byte(out, c);
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    } else if (c == 0xC2 && static_cast<unsigned char>(s[1]) < 0xA0) {  // U+0080..U+009F: C1 controls
+      append_hex_byte(out, c);
+      append_hex_byte(out, static_cast<unsigned char>(s[1]));
+    } else {
+      out.append(s.data(), length);
+    }
+    s.remove_prefix(length);
+  }
+  return out;
+}
 
 constexpr std::string_view kRuler = "==================\n";
 constexpr std::size_t kMaxShown = 16;
@@ -30,7 +78,7 @@ constexpr std::string_view kListScenarioHeading =
 std::string thread_id(const thread_ref& t) { return "T" + std::to_string(t.id); }
 
 std::string thread_name(const thread_ref& t) {
-  return t.name.empty() ? thread_id(t) : thread_id(t) + " (" + t.name + ")";
+  return t.name.empty() ? thread_id(t) : thread_id(t) + " (" + esc(t.name) + ")";
 }
 
 std::string_view mode(bool shared) { return shared ? "shared" : "exclusive"; }
@@ -63,7 +111,7 @@ void append_thread(std::string& out, std::string_view heading, const std::vector
   out += '\n';
   if (holds.empty()) out += "    holds no locks\n";
   for (const held_lock& h : holds) {
-    out += "    holds " + h.lock + " (" + std::string(mode(h.shared));
+    out += "    holds " + esc(h.lock) + " (" + std::string(mode(h.shared));
     out += h.try_acquired ? ", try-lock)" : ")";
     // Acquisition stacks are known only where a caller captured one; say nothing rather than "none".
     if (h.stack.empty()) {
@@ -82,7 +130,7 @@ void append_thread(std::string& out, std::string_view heading, const std::vector
 }
 
 std::string lock_call(const std::string& lock, bool shared) {
-  return (shared ? "lock_shared(" : "lock(") + lock + ");";
+  return (shared ? "lock_shared(" : "lock(") + esc(lock) + ");";
 }
 
 // `left`, then `right` starting at kRightColumn (or one space further when `left` is too long).
@@ -126,9 +174,9 @@ void append_lock_order_inversion(std::string& out, const report& r) {
   out += "lockgraph: lock-order-inversion (potential deadlock)\n";
   out += "  Cycle in lock order graph: ";
   const std::size_t shown_locks = std::min(r.locks.size(), kMaxShown);
-  for (std::size_t i = 0; i < shown_locks; ++i) out += r.locks[i] + " => ";
+  for (std::size_t i = 0; i < shown_locks; ++i) out += esc(r.locks[i]) + " => ";
   if (r.locks.size() > shown_locks) out += "... => ";
-  if (!r.locks.empty()) out += r.locks[0];
+  if (!r.locks.empty()) out += esc(r.locks[0]);
   if (r.locks.size() > shown_locks) {
     out += " (" + std::to_string(r.locks.size() - shown_locks) + " more locks, cycle truncated)";
   }
@@ -137,7 +185,7 @@ void append_lock_order_inversion(std::string& out, const report& r) {
   const std::size_t shown_edges = std::min(r.edges.size(), kMaxShown);
   for (std::size_t i = 0; i < shown_edges; ++i) {
     const lock_edge& e = r.edges[i];
-    out += "  " + e.to + std::string(shared_note(e.to_shared)) + " acquired while holding " + e.from +
+    out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
            std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
     append_stack(out, e.stack, "    ");
   }
@@ -154,7 +202,7 @@ void append_deadlock(std::string& out, const report& r) {
   for (std::size_t i = 0; i < shown; ++i) {
     const thread_state& waiter = r.threads[i];
     const thread_ref& holder = r.threads[(i + 1) % n].thread;
-    const std::string heading = "Thread " + thread_name(waiter.thread) + " waits for lock " + r.locks[i] +
+    const std::string heading = "Thread " + thread_name(waiter.thread) + " waits for lock " + esc(r.locks[i]) +
                                 " (" + std::string(mode(waiter.waits_shared)) + "), held by thread " +
                                 thread_name(holder);
     append_thread(out, heading, waiter.holds, "blocked", waiter.stack);
@@ -164,7 +212,7 @@ void append_deadlock(std::string& out, const report& r) {
 
   out += "  Cycle in wait-for graph: ";
   for (std::size_t i = 0; i < shown; ++i) {
-    out += thread_id(r.threads[i].thread) + " -> " + r.locks[i] + " -> ";
+    out += thread_id(r.threads[i].thread) + " -> " + esc(r.locks[i]) + " -> ";
   }
   if (n > shown) out += "... -> ";
   if (n != 0) out += thread_id(r.threads[0].thread);
@@ -172,7 +220,7 @@ void append_deadlock(std::string& out, const report& r) {
 }
 
 void append_self_deadlock(std::string& out, const report& r) {
-  const std::string lock = r.locks.empty() ? std::string() : r.locks[0];
+  const std::string lock = r.locks.empty() ? std::string() : esc(r.locks[0]);
   out += "lockgraph: self-deadlock: thread " + thread_name(r.thread) + " blocks on lock " + lock +
          " it already holds\n";
   append_thread(out, "Thread " + thread_name(r.thread) + ":", r.held, "blocked", r.stack);
@@ -184,7 +232,7 @@ void append_unreleased_lock(std::string& out, const report& r) {
   const thread_ref& holder = r.threads.empty() ? r.thread : r.threads[0].thread;
   const std::vector<held_lock>& holds = r.threads.empty() ? r.held : r.threads[0].holds;
   out += "lockgraph: unreleased lock: thread " + thread_name(holder) + " still holds ";
-  out += r.locks.size() == 1 ? "lock " + r.locks[0] : std::to_string(r.locks.size()) + " locks";
+  out += r.locks.size() == 1 ? "lock " + esc(r.locks[0]) : std::to_string(r.locks.size()) + " locks";
   out += '\n';
   append_thread(out, "Thread " + thread_name(holder) + ":", holds, "", {});
   out += "\n  Detected in thread " + thread_name(r.thread) + " at:\n";
@@ -192,14 +240,14 @@ void append_unreleased_lock(std::string& out, const report& r) {
 }
 
 void append_bad_unlock(std::string& out, const report& r) {
-  const std::string lock = r.locks.empty() ? std::string() : r.locks[0];
+  const std::string lock = r.locks.empty() ? std::string() : esc(r.locks[0]);
   out += "lockgraph: bad unlock: thread " + thread_name(r.thread) + " unlocks lock " + lock +
          ", which it does not hold\n";
   append_thread(out, "Thread " + thread_name(r.thread) + ":", r.held, "unlocked", r.stack);
 }
 
 void append_assertion_failed(std::string& out, const report& r) {
-  out += "lockgraph: " + r.summary + "\n";
+  out += "lockgraph: " + esc(r.summary) + "\n";
   append_thread(out, "Thread " + thread_name(r.thread) + ":", r.held, "asserted", r.stack);
 }
 
@@ -209,23 +257,64 @@ void append_long_wait(std::string& out, const report& r) {
   const thread_state& waiter = r.threads.empty() ? no_thread : r.threads[0];
   const std::string& lock = waiter.waits_for.empty() && !r.locks.empty() ? r.locks[0] : waiter.waits_for;
   out += "lockgraph: long wait: thread " + thread_name(waiter.thread) + " has waited " +
-         std::to_string(waiter.waited_ms) + " ms for " + lock + "\n";
+         std::to_string(waiter.waited_ms) + " ms for " + esc(lock) + "\n";
 
   const std::size_t shown = std::min(r.threads.size(), kMaxShown);
   for (std::size_t i = 0; i < shown; ++i) {
     const thread_state& ts = r.threads[i];
     if (i != 0) out += '\n';
     std::string heading = "Thread " + thread_name(ts.thread);
+    if (ts.exited) {
+      append_thread(out, heading + " (exited) left locks held:", ts.holds, "", {});
+      continue;
+    }
     if (ts.waits_for.empty()) {
       append_thread(out, heading + " is not blocked on a lock:", ts.holds, "", {});
       continue;
     }
-    heading += " has waited " + std::to_string(ts.waited_ms) + " ms for " + ts.waits_for + " (" +
+    heading += " has waited " + std::to_string(ts.waited_ms) + " ms for " + esc(ts.waits_for) + " (" +
                std::string(mode(ts.waits_shared)) + ")";
-    if (i + 1 < r.threads.size()) heading += ", held by thread " + thread_name(r.threads[i + 1].thread);
+    if (i + 1 < r.threads.size()) {
+      heading += ", held by thread " + thread_name(r.threads[i + 1].thread);
+      if (r.threads[i + 1].exited) heading += " (exited)";
+    }
     append_thread(out, heading, ts.holds, "blocked", ts.stack);
   }
   if (r.threads.size() > shown) out += "\n  " + more(r.threads.size() - shown, "threads", "chain") + "\n";
+}
+
+// The thread in `r.threads` (other than `self`) holding `lock`, or nullptr.
+const thread_state* holder_of(const report& r, const thread_state& self, const std::string& lock) {
+  for (const thread_state& t : r.threads) {
+    if (&t == &self) continue;
+    for (const held_lock& h : t.holds) {
+      if (h.lock == lock) return &t;
+    }
+  }
+  return nullptr;
+}
+
+// Every thread with its wait and holdings; exited holders of awaited locks last.
+void append_all_threads_blocked(std::string& out, const report& r) {
+  out += "lockgraph: all threads blocked (every thread of the process waits in lockgraph with no time-out; "
+         "nothing can wake them)\n";
+  const std::size_t shown = std::min(r.threads.size(), kMaxShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const thread_state& ts = r.threads[i];
+    std::string heading = "Thread " + thread_name(ts.thread);
+    if (ts.exited) {
+      append_thread(out, heading + " (exited) left locks held:", ts.holds, "", {});
+    } else {
+      heading += " has waited " + std::to_string(ts.waited_ms) + " ms for " + esc(ts.waits_for);
+      if (const thread_state* h = holder_of(r, ts, ts.waits_for)) {
+        heading += ", held by thread " + thread_name(h->thread) + (h->exited ? " (exited)" : "");
+      }
+      append_thread(out, heading, ts.holds, "blocked", ts.stack);
+    }
+    out += '\n';
+  }
+  if (r.threads.size() > shown) out += "  " + more(r.threads.size() - shown, "threads", "list") + "\n";
+  out += "  " + esc(r.summary) + "\n";
 }
 
 }  // namespace
@@ -240,10 +329,11 @@ std::string to_text(const report& r) {
     case report_kind::bad_unlock: append_bad_unlock(out, r); break;
     case report_kind::long_wait: append_long_wait(out, r); break;
     case report_kind::assertion_failed: append_assertion_failed(out, r); break;
+    case report_kind::all_threads_blocked: append_all_threads_blocked(out, r); break;
   }
   if (!r.files.empty()) {
     out += "\n  Files: ";
-    for (std::size_t i = 0; i < r.files.size(); ++i) out += (i == 0 ? "" : ", ") + r.files[i];
+    for (std::size_t i = 0; i < r.files.size(); ++i) out += (i == 0 ? "" : ", ") + esc(r.files[i]);
     out += '\n';
   }
   out += kRuler;

@@ -3,11 +3,13 @@
 #include "runtime/dump_signal.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <system_error>
@@ -39,7 +41,12 @@ void on_dump_signal(int) {
 void dump_now(runtime& r) {
   const std::int64_t now = steady_now_ns();
   std::vector<problem> blocked;
+  std::size_t idle = 0;
   for (const waiting_thread& w : waiting_threads()) {
+    if (idle_wait(w)) {  // idle, not hung: in the wait-for graph, not reported
+      ++idle;
+      continue;
+    }
     problem p;
     if (!long_wait_problem(w, now, &p)) continue;
     p.when = "at signal " + std::to_string(r.opts.dump_signal);
@@ -59,25 +66,46 @@ void dump_now(runtime& r) {
     }
   }
   std::string line = "lockgraph: signal " + std::to_string(r.opts.dump_signal) + ": " +
-                     std::to_string(blocked.size()) + " thread(s) blocked; wait-for graph: " + where + "\n";
+                     std::to_string(blocked.size()) + " thread(s) blocked" +
+                     (idle != 0 ? ", " + std::to_string(idle) + " idle" : std::string()) +
+                     "; wait-for graph: " + where + "\n";
   if (where == "stderr") line += dot;
   r.sink.print(line);
   for (const problem& p : blocked) r.sink.raise(p);
 }
 
+// Dumps at most once per second: a burst of signals (a script sending one per process of a group, a
+// loop gone wrong) makes one dump now and at most one more a second later, not one file per signal.
+constexpr std::chrono::milliseconds kMinDumpInterval{1000};
+
 void dumper(runtime* r) {
+  note_internal_thread();
+  std::chrono::steady_clock::time_point last{};
+  bool dumped = false;
   for (;;) {
-    char byte;
-    const ssize_t n = ::read(g_dump_pipe[0], &byte, 1);
-    if (n == 1) dump_now(*r);
-    else if (n < 0 && errno != EINTR) return;
+    pollfd p{g_dump_pipe[0], POLLIN, 0};
+    if (::poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (dumped) std::this_thread::sleep_until(last + kMinDumpInterval);
+    // Every signal that came until now is served by this one dump (both pipe ends are non-blocking).
+    char bytes[256];
+    ssize_t n;
+    while ((n = ::read(g_dump_pipe[0], bytes, sizeof bytes)) > 0) {
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+    last = std::chrono::steady_clock::now();
+    dumped = true;
+    dump_now(*r);
   }
 }
 
 }  // namespace
 
 void start_signal_dumper(runtime& r) {
-  if (::pipe2(g_dump_pipe, O_CLOEXEC) != 0) return;
+  // Non-blocking: the handler never blocks on a full pipe (a dump is pending then anyway).
+  if (::pipe2(g_dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return;
   g_dump_write_fd.store(g_dump_pipe[1], std::memory_order_relaxed);
   struct sigaction sa {};
   sa.sa_handler = &on_dump_signal;
@@ -100,7 +128,7 @@ void restart_signal_dumper_after_fork(runtime& r) noexcept {
   ::close(inherited[0]);
   ::close(inherited[1]);
   g_dump_pipe[0] = g_dump_pipe[1] = -1;
-  if (::pipe2(g_dump_pipe, O_CLOEXEC) != 0) {
+  if (::pipe2(g_dump_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     r.sink.print("lockgraph: dump_signal=" + std::to_string(r.opts.dump_signal) +
                  ": no pipe for this forked child; its dump signal is ignored\n");
     return;

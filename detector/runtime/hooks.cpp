@@ -9,6 +9,7 @@
 
 #include "base/stack_trace.hpp"
 #include "runtime/runtime.hpp"
+#include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
 #include "threads/wait_for_graph.hpp"
 
@@ -51,6 +52,7 @@ struct exit_guard {
     }
     tl_record = &g_passthrough;
     release_slot(slot);
+    thread_left();  // the threads left may all be blocked now
   }
 };
 thread_local exit_guard t_exit_guard;
@@ -275,10 +277,13 @@ void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void*
     if (find_circular_wait(slot_of(t), &deadlock) && r.sink.raise(deadlock) && r.opts.abort_on_deadlock) {
       die_after_report();
     }
+    // Only an unlock by another thread can end this wait.
+    count_blocked_wait(x, nullptr);
   }
   struct end_wait {
     thread_extra& x;
     ~end_wait() {
+      uncount_blocked_wait(x);
       x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
       x.waits_on.store(nullptr, std::memory_order_relaxed);
       x.wait_seq.fetch_add(1, std::memory_order_release);  // even: running
@@ -321,7 +326,7 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   if (node != 0) r->graph.remove(node);
 }
 
-void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
+void cv_begin_wait(lock_meta& cv, lock_meta& mu, bool timed) noexcept {
   thread_record* t = tl_record;
   if (t == nullptr || t->bypass != 0) return;
   thread_extra& x = *t->extra;
@@ -337,6 +342,19 @@ void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept {
   x.wait_type.store(wait_kind::condition, std::memory_order_relaxed);
   x.wait_since_ns.store(steady_now_ns(), std::memory_order_relaxed);
   x.wait_seq.fetch_add(1, std::memory_order_seq_cst);
+  if (!timed) {
+    bypass_scope bypass(t);
+    count_blocked_wait(x, &notify_count_of(cv));  // only a notify can end it
+  }
+}
+
+void cv_wait_settled(lock_meta& cv) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->bypass != 0) return;
+  thread_extra& x = *t->extra;
+  if (x.wait_type.load(std::memory_order_relaxed) != wait_kind::condition) return;
+  bypass_scope bypass(t);
+  count_blocked_wait(x, &notify_count_of(cv));
 }
 
 void cv_end_wait(lock_meta& /*cv*/, lock_meta& mu) noexcept {
@@ -345,6 +363,7 @@ void cv_end_wait(lock_meta& /*cv*/, lock_meta& mu) noexcept {
   thread_extra& x = *t->extra;
   if (x.wait_type.load(std::memory_order_relaxed) != wait_kind::condition) return;
   const bool popped = x.wait_mutex.load(std::memory_order_relaxed) == &mu;
+  uncount_blocked_wait(x);
   x.wait_type.store(wait_kind::none, std::memory_order_relaxed);
   x.waits_on.store(nullptr, std::memory_order_relaxed);
   x.wait_mutex.store(nullptr, std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 #include "base/stack_trace.hpp"
 #include "lockgraph/options.hpp"
 #include "runtime/dump_signal.hpp"
+#include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
 #include "threads/watchdog.hpp"
 
@@ -52,6 +53,8 @@ void after_fork_in_child() noexcept {
   thread_record* t = tl_record;
   thread_slot* self = t != nullptr && t->extra != nullptr ? slot_of(t) : nullptr;
   if (self != nullptr) self->extra.os_tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_relaxed);
+  forget_internal_threads_after_fork();
+  all_blocked_after_fork();
   drop_other_threads_after_fork(self);
   if (r != nullptr) r->sink.reset_after_fork();
   restart_watchdog_after_fork();
@@ -84,6 +87,8 @@ runtime& rt() noexcept {
   static runtime* const r = [] {
     runtime* created = create_runtime();
     g_runtime.store(created, std::memory_order_release);
+    // all_threads_blocked ends the process like a deadlock (or, with abort_on_deadlock=0, keeps blocking).
+    configure_all_blocked(created->sink, created->opts.abort_on_deadlock ? &die_after_report : nullptr);
     if (created->opts.enabled && created->opts.long_wait_ms > 0) {
       start_watchdog(created->opts.long_wait_ms, created->sink);
     }

@@ -17,6 +17,9 @@ namespace {
 
 std::atomic<thread_slot*> g_head{nullptr};
 std::atomic<std::uint64_t> g_next_number{1};
+std::atomic<std::size_t> g_live{0};
+constexpr std::size_t kInternalThreads = 8;
+std::atomic<pid_t> g_internal[kInternalThreads];
 
 }  // namespace
 
@@ -47,6 +50,7 @@ thread_slot* acquire_slot() noexcept {
     bool expected = false;
     if (!s->extra.in_use.load(std::memory_order_relaxed) &&
         s->extra.in_use.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+      g_live.fetch_add(1, std::memory_order_seq_cst);
       return s;
     }
   }
@@ -54,6 +58,7 @@ thread_slot* acquire_slot() noexcept {
   if (s == nullptr) return nullptr;
   s->rec.extra = &s->extra;
   s->extra.in_use.store(true, std::memory_order_relaxed);
+  g_live.fetch_add(1, std::memory_order_seq_cst);
   thread_slot* head = g_head.load(std::memory_order_relaxed);
   do {
     s->next.store(head, std::memory_order_relaxed);
@@ -72,7 +77,30 @@ void release_slot(thread_slot* s) noexcept {
   s->rec.bypass = 0;
   s->extra.waits_on.store(nullptr, std::memory_order_relaxed);
   s->extra.wait_type.store(wait_kind::none, std::memory_order_relaxed);
+  s->extra.wait_counted.store(false, std::memory_order_relaxed);
   s->extra.in_use.store(false, std::memory_order_release);
+  g_live.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+std::size_t live_thread_count() noexcept { return g_live.load(std::memory_order_seq_cst); }
+
+void note_internal_thread() noexcept {
+  const auto tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  for (auto& slot : g_internal) {
+    pid_t expected = 0;
+    if (slot.compare_exchange_strong(expected, tid, std::memory_order_acq_rel)) return;
+  }
+}
+
+bool is_internal_thread(pid_t tid) noexcept {
+  for (const auto& slot : g_internal) {
+    if (slot.load(std::memory_order_acquire) == tid) return true;
+  }
+  return false;
+}
+
+void forget_internal_threads_after_fork() noexcept {
+  for (auto& slot : g_internal) slot.store(0, std::memory_order_relaxed);
 }
 
 thread_slot* first_slot() noexcept { return g_head.load(std::memory_order_acquire); }

@@ -59,6 +59,12 @@ struct thread_extra {
   mutable std::mutex wait_stack_mu;
   stack_trace wait_stack;
   std::uint64_t wait_stack_seq = 0;  // the wait_seq of the wait it belongs to
+  // all_threads_blocked (all_blocked.cpp): set (within one wait) when only another thread can end the
+  // wait: a lock wait, or a condition wait with no time-out; for a condition wait, the condition
+  // variable's notify count and its value when the wait began.
+  std::atomic<bool> wait_counted{false};
+  std::atomic<const std::atomic<std::uint64_t>*> wait_notifies{nullptr};
+  std::atomic<std::uint64_t> wait_notifies_seen{0};
 
   // ---- held stack overflow (entries >= kInlineHeld) ----
   std::atomic<held_chunk*> overflow{nullptr};
@@ -90,6 +96,14 @@ thread_slot* acquire_slot() noexcept;
 void release_slot(thread_slot* s) noexcept;
 // First slot of the registry (follow ->next). Slots not in_use are free.
 thread_slot* first_slot() noexcept;
+// Slots in use right now (threads registered and not yet exited).
+std::size_t live_thread_count() noexcept;
+
+// lockgraph's own threads (watchdog, signal dumper, all-blocked checker) note themselves here, so that
+// counting the process's threads can leave them out. Forgotten in a fork() child (they are gone).
+void note_internal_thread() noexcept;
+bool is_internal_thread(pid_t tid) noexcept;
+void forget_internal_threads_after_fork() noexcept;
 
 // lockgraph's number for a newly registered thread: 0 for the main thread, then 1, 2, ...
 std::uint64_t next_thread_number(bool is_main) noexcept;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/labels.hpp"
+#include "threads/misuse.hpp"
 #include "threads/wait_for_graph.hpp"
 
 namespace lockgraph::detail {
@@ -26,6 +27,12 @@ bool stable_label(const waiting_thread& w, label_ref* out) {
 
 }  // namespace
 
+bool idle_wait(const waiting_thread& w) noexcept {
+  if (w.kind != wait_kind::condition) return false;
+  const std::uint32_t depth = w.slot->rec.depth.load(std::memory_order_acquire);
+  return depth == 0 && w.slot->extra.wait_seq.load(std::memory_order_acquire) == w.seq;
+}
+
 bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) {
   label_ref waited;
   if (!stable_label(w, &waited)) return false;
@@ -33,22 +40,33 @@ bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) 
   p.kind = report_kind::long_wait;
   p.condition = w.kind == wait_kind::condition;
   p.wait_seq = w.seq;
-  thread_state waiter;
-  waiter.thread = describe(*w.slot);
-  waiter.waits_for = waited.str();
-  waiter.waits_shared = (w.mode & mode_shared) != 0;
-  waiter.waited_ms = static_cast<std::uint64_t>((now - w.since_ns) / 1000000);
+  // Its held locks (with where each was taken) and where it blocked; valid only if it is still in the
+  // same wait afterwards (a blocked thread's held stack does not change).
+  thread_state waiter = describe_waiter(w, now);
+  if (w.slot->extra.wait_seq.load(std::memory_order_acquire) != w.seq) return false;
   p.thread = waiter.thread;
   p.threads.push_back(std::move(waiter));
 
   // Follow held-by -> waits-for while the holders are themselves blocked (then their state is stable).
   // A holder that is running (or stopped waiting while we looked) ends the chain with an empty
-  // waits_for.
+  // waits_for and the locks it holds (a racy snapshot: it runs); a lock left held by a thread that
+  // exited ends it with that thread, marked exited.
   waiting_thread cur = w;
   std::vector<thread_slot*> seen{w.slot};
   for (int hops = 0; hops < 16 && cur.kind != wait_kind::condition; ++hops) {
     const auto holders = holders_of(cur.waits_on, cur.mode, cur.slot);
-    if (holders.empty()) break;
+    if (holders.empty()) {
+      for (const orphan& o : orphans()) {
+        if (o.lock != cur.waits_on) continue;
+        thread_state gone;
+        gone.thread = o.holder;
+        gone.holds = {o.held};
+        gone.exited = true;
+        p.threads.push_back(std::move(gone));
+        break;
+      }
+      break;
+    }
     thread_slot* h = holders.front();
     if (std::find(seen.begin(), seen.end(), h) != seen.end()) break;
     seen.push_back(h);
@@ -57,11 +75,13 @@ bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) 
     waiting_thread next;
     label_ref next_label;
     if (!read_wait(h, &next) || !stable_label(next, &next_label)) {
+      running.holds = held_locks(&h->rec);
       p.threads.push_back(std::move(running));
       break;
     }
     thread_state hs = describe_waiter(next, now);
     if (h->extra.wait_seq.load(std::memory_order_acquire) != next.seq) {  // woke up while we looked
+      running.holds = held_locks(&h->rec);
       p.threads.push_back(std::move(running));
       break;
     }
@@ -74,6 +94,7 @@ bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) 
 namespace {
 
 void watch(watch_config* c) {
+  note_internal_thread();
   const auto threshold = std::chrono::milliseconds(c->long_wait_ms);
   const auto period = std::clamp(threshold / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
   for (;;) {
@@ -81,6 +102,7 @@ void watch(watch_config* c) {
     const std::int64_t now = steady_now_ns();
     for (const waiting_thread& w : waiting_threads()) {
       if (now - w.since_ns < std::chrono::duration_cast<std::chrono::nanoseconds>(threshold).count()) continue;
+      if (idle_wait(w)) continue;  // an idle thread (a pool worker without work) is not a hang
       if (w.slot->extra.long_wait_reported.load(std::memory_order_relaxed) == w.seq) continue;
       w.slot->extra.long_wait_reported.store(w.seq, std::memory_order_relaxed);
       problem p;

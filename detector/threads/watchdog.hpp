@@ -1,6 +1,7 @@
 // watchdog: the long_wait reporter. With long_wait_ms=N (N > 0) one background thread, started at the
 // runtime's creation and only then, reports every thread blocked in a lockgraph lock or condition
-// variable for longer than N ms: once per wait, with the chain of threads holding what it waits for.
+// variable for longer than N ms, unless the wait is idle (see idle_wait()): once per wait, with the chain
+// of threads holding what it waits for.
 #ifndef LOCKGRAPH_DETECTOR_THREADS_WATCHDOG_HPP
 #define LOCKGRAPH_DETECTOR_THREADS_WATCHDOG_HPP
 
@@ -12,7 +13,15 @@
 
 namespace lockgraph::detail {
 
-// The long_wait problem of blocked thread `w` at time `now` (steady ns), with the chain of holders.
+// What a hang is (README "What is a hang"): a thread blocked on a lock, or in a condition wait while it
+// holds lockgraph locks, is reported once it has waited long_wait_ms. A condition wait with no lockgraph
+// lock held is idle (a pool worker without work): never a long_wait of the watchdog or the dump signal.
+// True if `w` is such an idle wait (and still the same wait).
+bool idle_wait(const waiting_thread& w) noexcept;
+
+// The long_wait problem of blocked thread `w` at time `now` (steady ns): the waiter with its held locks
+// and wait stack, then the chain of holders (blocked ones with their waits, a running one with its
+// held locks, or the exited thread that left the lock held, marked `exited`).
 // False if `w` stopped waiting meanwhile.
 bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out);
 

@@ -65,11 +65,17 @@ class condition_variable {
   condition_variable(const condition_variable&) = delete;
   condition_variable& operator=(const condition_variable&) = delete;
 
-  void notify_one() noexcept { cv_.notify_one(); }
-  void notify_all() noexcept { cv_.notify_all(); }
+  void notify_one() noexcept {
+    count_notify();
+    cv_.notify_one();
+  }
+  void notify_all() noexcept {
+    count_notify();
+    cv_.notify_all();
+  }
 
   void wait(std::unique_lock<mutex>& lock) {
-    native_wait w(*this, lock);
+    native_wait w(*this, lock, /*timed=*/false);
     cv_.wait(w.native);
   }
   template <class Predicate>
@@ -79,7 +85,7 @@ class condition_variable {
 
   template <class Clock, class Duration>
   std::cv_status wait_until(std::unique_lock<mutex>& lock, const std::chrono::time_point<Clock, Duration>& abs) {
-    native_wait w(*this, lock);
+    native_wait w(*this, lock, /*timed=*/true);
     return cv_.wait_until(w.native, abs);
   }
   template <class Clock, class Duration, class Predicate>
@@ -108,10 +114,12 @@ class condition_variable {
   // Hands the std::mutex inside the lockgraph::mutex to the std::condition_variable for one wait,
   // with the held-stack bookkeeping around it. The destructor runs on every exit path.
   struct native_wait {
-    native_wait(condition_variable& cv, std::unique_lock<mutex>& lock) noexcept LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
-        : owner(cv), mu(*lock.mutex()), native(native_of(mu), std::adopt_lock) {
+    native_wait(condition_variable& cv, std::unique_lock<mutex>& lock, bool timed) noexcept
+        LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS : owner(cv), mu(*lock.mutex()), native(native_of(mu), std::adopt_lock) {
 #if !LOCKGRAPH_DISABLED
-      detail::cv_begin_wait(owner.meta_, mu.meta_);
+      detail::cv_begin_wait(owner.meta_, mu.meta_, timed);
+#else
+      (void)timed;
 #endif
     }
     ~native_wait() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
@@ -131,10 +139,14 @@ class condition_variable {
 #if !LOCKGRAPH_DISABLED
   static std::mutex& native_of(mutex& m) noexcept { return m.native_; }
   static detail::lock_meta& meta_of(mutex& m) noexcept { return m.meta_; }
+  // A waiter whose notify count moved since its wait began may be awake: all_threads_blocked never
+  // counts it as asleep.
+  void count_notify() noexcept { detail::count_notify(meta_); }
   std::condition_variable cv_;
   detail::lock_meta meta_;
 #else
   static std::mutex& native_of(mutex& m) noexcept { return m; }
+  static void count_notify() noexcept {}
   std::condition_variable cv_;
 #endif
 };
@@ -178,16 +190,22 @@ class condition_variable_any {
   // Taking the internal mutex orders a notification after a waiter's unlock-and-sleep, so none is lost.
   void notify_one() noexcept {
     std::lock_guard<std::mutex> g(*internal_);
+#if !LOCKGRAPH_DISABLED
+    detail::count_notify(meta_);
+#endif
     cv_.notify_one();
   }
   void notify_all() noexcept {
     std::lock_guard<std::mutex> g(*internal_);
+#if !LOCKGRAPH_DISABLED
+    detail::count_notify(meta_);
+#endif
     cv_.notify_all();
   }
 
   template <class Lock>
   void wait(Lock& lock) {
-    wait_scope<Lock> w(*this, lock);
+    wait_scope<Lock> w(*this, lock, /*timed=*/false);
     cv_.wait(w.inner);
   }
   template <class Lock, class Predicate>
@@ -197,7 +215,7 @@ class condition_variable_any {
 
   template <class Lock, class Clock, class Duration>
   std::cv_status wait_until(Lock& lock, const std::chrono::time_point<Clock, Duration>& abs) {
-    wait_scope<Lock> w(*this, lock);
+    wait_scope<Lock> w(*this, lock, /*timed=*/true);
     return cv_.wait_until(w.inner, abs);
   }
   template <class Lock, class Clock, class Duration, class Predicate>
@@ -225,15 +243,21 @@ class condition_variable_any {
   // the condition variable is destroyed right after notifying, which std:: allows.
   template <class Lock>
   struct wait_scope {
-    wait_scope(condition_variable_any& cv, Lock& l) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
+    wait_scope(condition_variable_any& cv, Lock& l, bool timed) LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS
         : owner(cv), user(l), keep(cv.internal_), inner(*keep) {
 #if !LOCKGRAPH_DISABLED
       // Waiting from before the user's lock is free: whoever takes it next sees this thread waiting.
       // The user's lock stays on the held stack until its own unlock() below pops it (the cv's own
-      // meta is passed as the mutex: nothing for the detector to pop or re-push).
-      detail::cv_begin_wait(owner.meta_, owner.meta_);
+      // meta is passed as the mutex: nothing for the detector to pop or re-push). Only then is the
+      // wait settled: a thread that still holds the user's lock is not asleep.
+      detail::cv_begin_wait(owner.meta_, owner.meta_, /*timed=*/true);
 #endif
       user.unlock();
+#if !LOCKGRAPH_DISABLED
+      if (!timed) detail::cv_wait_settled(owner.meta_);
+#else
+      (void)timed;
+#endif
     }
     ~wait_scope() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
 #if !LOCKGRAPH_DISABLED

@@ -26,6 +26,7 @@ enum class report_kind {
   bad_unlock,            // unlock of a lock the calling thread does not hold
   long_wait,             // a thread has been blocked longer than the configured threshold
   assertion_failed,      // assert_held() / assert_shared_held() / assert_not_held() was false
+  all_threads_blocked,   // every thread of the process waits in lockgraph with no time-out: none can wake
 };
 
 // The report_kind's name as spelled in the enum ("lock_order_inversion", ...): the JSON "kind".
@@ -38,6 +39,7 @@ constexpr const char* to_string(report_kind k) noexcept {
     case report_kind::bad_unlock: return "bad_unlock";
     case report_kind::long_wait: return "long_wait";
     case report_kind::assertion_failed: return "assertion_failed";
+    case report_kind::all_threads_blocked: return "all_threads_blocked";
   }
   return "unknown";
 }
@@ -87,6 +89,7 @@ struct thread_state {
   std::uint64_t waited_ms = 0; // how long it has been blocked
   std::vector<held_lock> holds;
   stack_trace stack;           // where it blocked (when known)
+  bool exited = false;         // the thread has exited; `holds` are locks it left held (JSON "exited")
 };
 
 // One detected problem. Which fields are filled depends on `kind`:
@@ -98,6 +101,9 @@ struct thread_state {
 //  - unreleased_lock: `locks` = the locks still held; `threads` = {their holder} (with `holds`).
 //  - bad_unlock: `locks` = {the lock}; `thread`/`held`/`stack` = the unlocking thread.
 //  - long_wait: `threads[0]` is the waiter, `locks` = {what it waits on}, then the chain of holders.
+//  - all_threads_blocked: `threads` = every thread of the process with its wait (waits_for) and holdings,
+//    then any exited thread that left an awaited lock held (`exited`); `locks` = what each blocked
+//    thread waits on, in the order of `threads`.
 //  - assertion_failed: `locks` = {the lock asserted on}; `thread`/`held`/`stack` = the asserting thread,
 //    what it held and where it asserted; `summary` names the assertion and its file:line.
 struct report {

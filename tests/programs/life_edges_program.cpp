@@ -12,6 +12,14 @@
 //                      thread of the process is asleep for good
 //   asleep_pair        item 5: main and a worker each wait on a condition variable only the other
 //                      could notify
+//   ping_pong N        item 5 (control): main and a worker hand a turn back and forth N times through two
+//                      condition variables (each notifies, then waits): never all_threads_blocked;
+//                      prints "rounds=<N>"
+//   outside_worker     item 5 (control): main waits on a condition variable while the only other thread
+//                      works outside lockgraph (a 300 ms nanosleep), then notifies it: not all asleep;
+//                      prints "woke up"
+//   asleep_timed       item 5 (control): as asleep_cv, but main waits with wait_for(500 ms): a timed wait
+//                      ends by itself, so not all asleep; prints "timed out"
 //   exit_race          item 6: a live worker is inside a critical section (holding race.busy, a lock
 //                      that is never destroyed) when main returns
 //   exit_race_global   the same with race.busy a static, destroyed during exit while the worker holds it
@@ -209,6 +217,63 @@ int asleep_pair() {
   return 1;
 }
 
+int asleep_timed() {
+  static lockgraph::mutex mu("timed.mu");
+  static lockgraph::condition_variable cv("timed.cv");
+  std::thread([] { lock_t g(mu); }).join();
+  std::unique_lock<lockgraph::mutex> lk(mu);
+  const bool woke = cv.wait_for(lk, std::chrono::milliseconds(500), [] { return false; });
+  say(woke ? "woke up (unexpected)" : "timed out");
+  return 0;
+}
+
+int ping_pong(int rounds) {
+  static lockgraph::mutex mu("pp.mu");
+  static lockgraph::condition_variable to_main("pp.to_main"), to_worker("pp.to_worker");
+  static int turn = 0;  // even: main's turn, odd: the worker's
+  static int n = 0;
+  n = rounds;
+  std::thread worker([] {
+    for (int i = 0; i < n; ++i) {
+      std::unique_lock<lockgraph::mutex> lk(mu);
+      to_worker.wait(lk, [&] { return turn % 2 == 1; });
+      ++turn;
+      to_main.notify_one();
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    std::unique_lock<lockgraph::mutex> lk(mu);
+    ++turn;
+    to_worker.notify_one();
+    to_main.wait(lk, [&] { return turn % 2 == 0; });
+  }
+  worker.join();
+  say("rounds=" + std::to_string(turn / 2));
+  return 0;
+}
+
+int outside_worker() {
+  static lockgraph::mutex mu("ow.mu");
+  static lockgraph::condition_variable cv("ow.cv");
+  static bool ready = false;
+  std::thread worker([] {
+    // Busy outside lockgraph: this thread has not touched a lockgraph primitive yet.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    {
+      lock_t g(mu);
+      ready = true;
+    }
+    cv.notify_one();
+  });
+  {
+    std::unique_lock<lockgraph::mutex> lk(mu);
+    cv.wait(lk, [] { return ready; });
+  }
+  worker.join();
+  say("woke up");
+  return 0;
+}
+
 // `global`: the lock is a static, so exit's static destructors also destroy it while the worker holds
 // it; otherwise it is never destroyed and only the exit check sees it.
 int exit_race(bool global) {
@@ -381,6 +446,9 @@ int main(int argc, char** argv) {
   if (mode == "idle_pool") return idle_pool();
   if (mode == "asleep_cv") return asleep_cv();
   if (mode == "asleep_pair") return asleep_pair();
+  if (mode == "asleep_timed") return asleep_timed();
+  if (mode == "ping_pong") return ping_pong(std::atoi(arg.c_str()));
+  if (mode == "outside_worker") return outside_worker();
   if (mode == "exit_race") return exit_race(false);
   if (mode == "exit_race_global") return exit_race(true);
   if (mode == "exit_leak") return exit_leak();

@@ -11,6 +11,10 @@
 #ifndef LOCKGRAPH_DETAIL_HOOKS_HPP
 #define LOCKGRAPH_DETAIL_HOOKS_HPP
 
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
 // The door's parts, one concept each; include this header, not them.
 #include "lockgraph/detail/chain_cache.hpp"    // chain hash, kChainCacheSize
 #include "lockgraph/detail/config.hpp"
@@ -36,7 +40,27 @@ LOCKGRAPH_NOINLINE void lock_contended(lock_meta& m, std::uint8_t mode, void (*b
 // The lock is being destroyed; `held` says whether some thread still holds it.
 LOCKGRAPH_COLD void on_destroy(lock_meta& m, bool held) noexcept;
 // Condition variables: the mutex stops counting as held during the wait and counts again after.
-LOCKGRAPH_NOINLINE void cv_begin_wait(lock_meta& cv, lock_meta& mu) noexcept;
+// A wait that is not `timed` can only be ended by a notify: it counts for all_threads_blocked.
+LOCKGRAPH_NOINLINE void cv_begin_wait(lock_meta& cv, lock_meta& mu, bool timed) noexcept;
+// condition_variable_any (which calls cv_begin_wait as timed): the user's lock is released, and the
+// thread is about to sleep in a wait with no time-out on `cv`.
+LOCKGRAPH_NOINLINE void cv_wait_settled(lock_meta& cv) noexcept;
+
+// Notifies of condition variables, counted in 64 shards by the condition variable's address: a waiter
+// whose shard moved since its wait began may be awake, so all_threads_blocked does not count it as
+// asleep (an unrelated notify in the same shard only makes that check miss, never alarm). Shards, not a
+// counter in each condition variable: the checker may read one after its condition variable is gone.
+struct alignas(64) notify_shard {
+  std::atomic<std::uint64_t> count{0};
+};
+inline constexpr std::size_t kNotifyShards = 64;
+extern notify_shard g_notify_shards[kNotifyShards];
+LOCKGRAPH_ALWAYS_INLINE std::atomic<std::uint64_t>& notify_count_of(const lock_meta& cv) noexcept {
+  return g_notify_shards[(reinterpret_cast<std::uintptr_t>(&cv) >> 6) % kNotifyShards].count;
+}
+LOCKGRAPH_ALWAYS_INLINE void count_notify(const lock_meta& cv) noexcept {
+  notify_count_of(cv).fetch_add(1, std::memory_order_relaxed);
+}
 LOCKGRAPH_NOINLINE void cv_end_wait(lock_meta& cv, lock_meta& mu) noexcept;
 
 // ---- inline fast paths -----------------------------------------------------------------------------
