@@ -9,7 +9,13 @@
 namespace lockgraph::detail {
 
 std::string lock_order_dot_text(const lock_order_snapshot& s) {
-  dot_builder dot("lockgraph: lock-order graph");
+  std::string title = "lockgraph: lock-order graph";
+  if (s.omitted_edges != 0) {
+    title += " (reported cycles and their neighbourhood; " + std::to_string(s.omitted_edges) + " of " +
+             std::to_string(s.omitted_edges + s.edges.size()) + " edges and " + std::to_string(s.omitted_nodes) +
+             " locks omitted)";
+  }
+  dot_builder dot(title);
   std::map<std::uint64_t, std::string> ids;
   for (const auto& n : s.nodes) {
     ids[n.id] = "l" + std::to_string(ids.size());
@@ -21,6 +27,7 @@ std::string lock_order_dot_text(const lock_order_snapshot& s) {
     if (!e.site.empty()) label += "\n" + e.site;
     if (e.to_shared) label += "\n(shared)";
     if (e.from_try) label += "\n(after try_lock)";
+    if (e.spliced) label += "\n(via a destroyed lock)";
     std::string attrs;
     if (e.in_cycle || e.rejected) attrs = "color=red, fontcolor=red, penwidth=2";
     const char* style = e.from_try ? "dotted" : (e.to_shared || e.from_shared) ? "dashed" : nullptr;
