@@ -61,14 +61,29 @@ bool lock_order_graph::known(const edge_key& k, bool* rejected) const {
   return true;
 }
 
+// 4-way set associative: a deep nesting's ~1,000 chains fit without the conflict misses a direct-mapped
+// table of this size has (each of which costs a full slow path, O(depth)).
 bool lock_order_graph::chain_validated(std::uint64_t key) const noexcept {
   const std::uint64_t v = epoch_chain(key, g_chain_epoch.load(std::memory_order_acquire));
-  return chains_[v & (kChains - 1)].load(std::memory_order_relaxed) == v;
+  const std::size_t set = v & (kChains - 1) & ~std::size_t{3};
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (chains_[set + i].load(std::memory_order_relaxed) == v) return true;
+  }
+  return false;
 }
 
 void lock_order_graph::remember_chain(std::uint64_t key, std::uint32_t epoch) noexcept {
   const std::uint64_t v = epoch_chain(key, epoch);
-  chains_[v & (kChains - 1)].store(v, std::memory_order_relaxed);
+  const std::size_t set = v & (kChains - 1) & ~std::size_t{3};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::uint64_t old = chains_[set + i].load(std::memory_order_relaxed);
+    if (old == v) return;
+    if (old == 0) {
+      chains_[set + i].store(v, std::memory_order_relaxed);
+      return;
+    }
+  }
+  chains_[set + ((v >> 32) & 3)].store(v, std::memory_order_relaxed);  // all taken: evict one
 }
 
 std::shared_ptr<const sighting> lock_order_graph::intern(thread_ref thread, stack_trace stack) {
@@ -293,6 +308,7 @@ void lock_order_graph::remove(std::uint64_t node) {
     decltype(edges_)::accessor a;
     if (edges_.find(a, k) && a->second->rejected) {
       edges_.erase(a);
+      std::erase(cycle_edges_, k);
       forgot = true;
     }
     rejected_cycles_.erase(c);
@@ -342,7 +358,8 @@ lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
       }
       for (const auto& [k, info] : edges_) {
         if (infos.size() >= max_edges) break;
-        if ((focus.count(k.from) || focus.count(k.to)) && !info->rejected) infos.push_back(info);
+        // With no reported cycle to centre on, the first max_edges edges give an idea of the graph.
+        if ((focus.empty() || focus.count(k.from) || focus.count(k.to)) && !info->rejected) infos.push_back(info);
       }
       std::sort(infos.begin(), infos.end());
       infos.erase(std::unique(infos.begin(), infos.end()), infos.end());
