@@ -218,7 +218,12 @@ void lock_order_graph::erase_edges_of(cycle_detector::node_id n) {
       decltype(edges_)::accessor a;
       if (!edges_.find(a, edge_key{s.lock, d.lock, from_shared, d.lock != dst})) continue;
       if (a->second->rejected) continue;  // forgotten with its cycle's locks, not here
-      unders_.erase(a->first);
+      if (const auto u = unders_.find(a->first); u != unders_.end()) {
+        for (std::uint64_t x : u->second) {
+          if (const auto l = under_of_.find(x); l != under_of_.end()) std::erase(l->second, a->first);
+        }
+        unders_.erase(u);
+      }
       edges_.erase(a);
       --accepted_edges_;
     }
@@ -232,8 +237,15 @@ void lock_order_graph::note_under(const edge_key& k, std::uint64_t under) {
   if (under == k.to || nodes_.find(under) == nodes_.end()) return;
   bool rejected = false;
   if (!known(k, &rejected) || rejected) return;
+  add_under(k, under);
+}
+
+void lock_order_graph::add_under(const edge_key& k, std::uint64_t under) {
+  if (under == k.to || under == k.from) return;
   std::vector<std::uint64_t>& v = unders_[k];
-  if (std::find(v.begin(), v.end(), under) == v.end()) v.push_back(under);
+  if (std::find(v.begin(), v.end(), under) != v.end()) return;
+  v.push_back(under);
+  under_of_[under].push_back(k);
 }
 
 // For every accepted lock -> s with a noted under u and an accepted u -> lock whose composition is an
@@ -285,9 +297,25 @@ void lock_order_graph::splice_through(std::uint64_t lock) {
       const auto in_unders = unders_.find(in->key);
       if (in_unders == unders_.end()) continue;
       const std::vector<std::uint64_t> more = in_unders->second;
-      std::vector<std::uint64_t>& v = unders_[k];
-      for (std::uint64_t x : more) {
-        if (x != k.to && std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+      for (std::uint64_t x : more) add_under(k, x);
+    }
+  }
+  // Edges c -> d that were taken with this lock right below c: the locks that were below it then
+  // (noted on this lock -> c) were below c too; they take its place.
+  const auto uo = under_of_.find(lock);
+  if (uo == under_of_.end()) return;
+  const std::vector<edge_key> listed = std::move(uo->second);
+  under_of_.erase(uo);
+  for (const edge_key& k : listed) {
+    const auto it = unders_.find(k);
+    if (it == unders_.end() || std::find(it->second.begin(), it->second.end(), lock) == it->second.end()) continue;
+    std::erase(it->second, lock);
+    for (bool fs : {false, true}) {
+      for (bool ts : {false, true}) {
+        const auto below = unders_.find(edge_key{lock, k.from, fs, ts});
+        if (below == unders_.end()) continue;
+        const std::vector<std::uint64_t> more = below->second;
+        for (std::uint64_t x : more) add_under(k, x);
       }
     }
   }
@@ -313,6 +341,7 @@ void lock_order_graph::remove(std::uint64_t node) {
     }
     rejected_cycles_.erase(c);
   }
+  under_of_.erase(node);
   const std::uint64_t lock = node;
   std::erase_if(cycle_edges_, [lock](const edge_key& k) { return k.from == lock || k.to == lock; });
   erase_edges_of(node);

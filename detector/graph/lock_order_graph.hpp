@@ -188,6 +188,9 @@ class lock_order_graph {
   std::unordered_map<edge_key, std::vector<std::uint64_t>, key_std_hash> rejected_cycles_;
   // Edge b -> c => the locks noted held right below b when it was taken (see note_under()).
   std::unordered_map<edge_key, std::vector<std::uint64_t>, key_std_hash> unders_;
+  // Lock => the edges that list it in unders_ (may be stale: checked on use).
+  std::unordered_map<std::uint64_t, std::vector<edge_key>> under_of_;
+  void add_under(const edge_key& k, std::uint64_t under);  // caller holds mu_
   std::size_t max_edges_ = 0;
   bool cap_noticed_ = false;
   static constexpr std::size_t kChains = std::size_t{1} << 13;
