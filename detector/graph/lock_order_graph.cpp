@@ -61,13 +61,21 @@ bool lock_order_graph::known(const edge_key& k, bool* rejected) const {
   return true;
 }
 
-// 4-way set associative: a deep nesting's ~1,000 chains fit without the conflict misses a direct-mapped
-// table of this size has (each of which costs a full slow path, O(depth)).
+// 4-way set associative, most recently used first: a hit moves its entry one way up, an insert goes
+// to way 0 and pushes the others down (way 3 drops out). Chains that are in use stay; those of
+// destroyed locks (never hit again) sink and drop out, so a deep nesting's ~1,000 chains do not evict
+// each other (each such miss costs a full slow path, O(depth)). Racing threads may duplicate or drop
+// an entry: it is a cache, a lost entry costs one slow path.
 bool lock_order_graph::chain_validated(std::uint64_t key) const noexcept {
   const std::uint64_t v = epoch_chain(key, g_chain_epoch.load(std::memory_order_acquire));
   const std::size_t set = v & (kChains - 1) & ~std::size_t{3};
   for (std::size_t i = 0; i < 4; ++i) {
-    if (chains_[set + i].load(std::memory_order_relaxed) == v) return true;
+    if (chains_[set + i].load(std::memory_order_relaxed) != v) continue;
+    if (i > 0) {
+      chains_[set + i].store(chains_[set + i - 1].load(std::memory_order_relaxed), std::memory_order_relaxed);
+      chains_[set + i - 1].store(v, std::memory_order_relaxed);
+    }
+    return true;
   }
   return false;
 }
@@ -76,14 +84,12 @@ void lock_order_graph::remember_chain(std::uint64_t key, std::uint32_t epoch) no
   const std::uint64_t v = epoch_chain(key, epoch);
   const std::size_t set = v & (kChains - 1) & ~std::size_t{3};
   for (std::size_t i = 0; i < 4; ++i) {
-    const std::uint64_t old = chains_[set + i].load(std::memory_order_relaxed);
-    if (old == v) return;
-    if (old == 0) {
-      chains_[set + i].store(v, std::memory_order_relaxed);
-      return;
-    }
+    if (chains_[set + i].load(std::memory_order_relaxed) == v) return;
   }
-  chains_[set + ((v >> 32) & 3)].store(v, std::memory_order_relaxed);  // all taken: evict one
+  for (std::size_t i = 3; i > 0; --i) {
+    chains_[set + i].store(chains_[set + i - 1].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  chains_[set].store(v, std::memory_order_relaxed);
 }
 
 std::shared_ptr<const sighting> lock_order_graph::intern(thread_ref thread, stack_trace stack) {

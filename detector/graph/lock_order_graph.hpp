@@ -194,7 +194,7 @@ class lock_order_graph {
   std::size_t max_edges_ = 0;
   bool cap_noticed_ = false;
   static constexpr std::size_t kChains = std::size_t{1} << 13;
-  std::atomic<std::uint64_t> chains_[kChains] = {};  // validated chain values, mixed with their epoch
+  mutable std::atomic<std::uint64_t> chains_[kChains] = {};  // validated chain values, mixed with their epoch
   std::size_t accepted_edges_ = 0;
   std::vector<edge_key> cycle_edges_;  // edges of reported cycles, for DOT; pruned with their nodes
   // std::allocator: see labels.cpp (LeakSanitizer does not scan oneTBB's scalable allocator).
