@@ -361,6 +361,36 @@ void lock_order_graph::remove(std::uint64_t node) {
   if (forgot) g_chain_epoch.fetch_add(1, std::memory_order_release);
 }
 
+// Every lock-level edge once (the accepted ones found through the state graph's adjacency, the
+// rejected ones through their source's list): no iteration over edges_, whose oneTBB iterators
+// UBSan flags. Caller holds mu_.
+std::vector<std::shared_ptr<edge_info>> lock_order_graph::all_edges() const {
+  std::vector<std::shared_ptr<edge_info>> out;
+  for (const auto& entry : nodes_) {
+    const std::uint64_t id = entry.first;
+    const node_info& info = entry.second;
+    cd_.for_each_successor(id, [&](cycle_detector::node_id succ) {
+      const node_info& d = nodes_.at(succ);
+      for (bool from_shared : {false, true}) {
+        if (from_shared && info.lock != id) break;  // only exclusive holds leave an R node
+        decltype(edges_)::const_accessor a;
+        if (edges_.find(a, edge_key{info.lock, d.lock, from_shared, d.lock != succ}) && !a->second->rejected) {
+          out.push_back(a->second);
+        }
+      }
+    });
+    if (info.lock != id) continue;
+    for (const edge_key& k : info.rejected) {
+      if (k.from != id) continue;  // each rejected edge once, from its source
+      decltype(edges_)::const_accessor a;
+      if (edges_.find(a, k) && a->second->rejected) out.push_back(a->second);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
   lock_order_snapshot s;
   std::vector<std::shared_ptr<edge_info>> infos;
@@ -372,9 +402,10 @@ lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
     std::sort(cycle_edges.begin(), cycle_edges.end(), [](const edge_key& a, const edge_key& b) {
       return std::tie(a.from, a.to, a.from_shared, a.to_shared) < std::tie(b.from, b.to, b.from_shared, b.to_shared);
     });
-    const std::size_t total = edges_.size();
+    const std::vector<std::shared_ptr<edge_info>> every = all_edges();
+    const std::size_t total = every.size();
     if (max_edges == 0 || total <= max_edges) {
-      for (const auto& [k, info] : edges_) infos.push_back(info);
+      infos = every;
     } else {
       // Reported cycles first, then the edges touching their locks, up to max_edges.
       std::set<std::uint64_t> focus;
@@ -382,7 +413,8 @@ lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
         focus.insert(k.from);
         focus.insert(k.to);
       }
-      for (const auto& [k, info] : edges_) {
+      for (const auto& info : every) {
+        const edge_key& k = info->key;
         if (info->rejected || std::binary_search(cycle_edges.begin(), cycle_edges.end(), k,
                                                  [](const edge_key& a, const edge_key& b) {
                                                    return std::tie(a.from, a.to, a.from_shared, a.to_shared) <
@@ -391,7 +423,8 @@ lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
           infos.push_back(info);
         }
       }
-      for (const auto& [k, info] : edges_) {
+      for (const auto& info : every) {
+        const edge_key& k = info->key;
         if (infos.size() >= max_edges) break;
         // With no reported cycle to centre on, the first max_edges edges give an idea of the graph.
         if ((focus.empty() || focus.count(k.from) || focus.count(k.to)) && !info->rejected) infos.push_back(info);

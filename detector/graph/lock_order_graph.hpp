@@ -167,6 +167,7 @@ class lock_order_graph {
   const edge_info* state_edge_info(std::uint64_t src, std::uint64_t dst) const;  // a lock-level edge behind it
   edge_outcome insert(const std::shared_ptr<edge_info>& info, problem* cycle);
   void erase_edges_of(cycle_detector::node_id n);
+  std::vector<std::shared_ptr<edge_info>> all_edges() const;
   void splice_through(std::uint64_t lock);
   std::shared_ptr<const sighting> intern(thread_ref thread, stack_trace stack);
   struct sighting_hash {
