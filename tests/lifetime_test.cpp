@@ -152,6 +152,44 @@ TEST(Lifetime, DestroyingAMiddleLockKeepsTheOrderOfTheLocksAroundIt) {
   EXPECT_EQ(canonical_cycle(reps[0]), "a => c => a");
 }
 
+// Edges go from the nearest held lock (a -> b -> c -> d records three edges), so the order a -> d runs
+// through b and c. Destroying both middle locks, in either order, must keep it: a and d were held
+// together. The control: order that only chains through a destroyed lock at different times (x -> y
+// in one nesting, y -> z in another, never held together) is gone with y.
+TEST(Lifetime, DestroyingSeveralMiddleLocksKeepsTheOrderOfADeepNesting) {
+  for (const bool c_first : {false, true}) {
+    report_watch w;
+    lockgraph::mutex a("deep a"), d("deep d");
+    {
+      std::optional<lockgraph::mutex> b, c;
+      b.emplace("deep b");
+      c.emplace("deep c");
+      in_thread([&] {
+        std::lock_guard<lockgraph::mutex> ga(a);
+        std::lock_guard<lockgraph::mutex> gb(*b);
+        std::lock_guard<lockgraph::mutex> gc(*c);
+        std::lock_guard<lockgraph::mutex> gd(d);
+      });
+      if (c_first) c.reset();
+      b.reset();
+      c.reset();
+    }
+    in_thread([&] { nest(d, a); });
+    const auto reps = w.fresh();
+    ASSERT_EQ(reps.size(), 1u) << "c_first=" << c_first;
+    EXPECT_EQ(canonical_cycle(reps[0]), "deep a => deep d => deep a");
+  }
+  report_watch w;
+  lockgraph::mutex x("sep x"), z("sep z");
+  {
+    lockgraph::mutex y("sep y");
+    in_thread([&] { nest(x, y); });
+    in_thread([&] { nest(y, z); });
+  }
+  in_thread([&] { nest(z, x); });
+  EXPECT_EQ(w.kinds(), "") << "x and z were never held together";
+}
+
 // Reports keep their labels and stacks after the locks are gone.
 TEST(Lifetime, ReportsOutliveTheirLocks) {
   report_watch w;

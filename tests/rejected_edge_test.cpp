@@ -20,8 +20,7 @@ using lgtest::report_watch;
 
 // Everything on the calling thread, as a program would do it (so the thread's chain cache, which has
 // seen C -> A, is involved too).
-// FIXME(#9): item 3
-TEST(RejectedEdge, DISABLED_NewCycleThroughARejectedEdgeIsReported) {
+TEST(RejectedEdge, NewCycleThroughARejectedEdgeIsReported) {
   report_watch w;
   lockgraph::mutex a("ra.A"), c("ra.C"), d("ra.D");
   {
@@ -43,8 +42,7 @@ TEST(RejectedEdge, DISABLED_NewCycleThroughARejectedEdgeIsReported) {
 
 // The same, with the last C -> A taken on a fresh thread (no thread-local cache can be involved): only
 // the graph's memory of the rejected edge hides the cycle.
-// FIXME(#9): item 3
-TEST(RejectedEdge, DISABLED_NewCycleThroughARejectedEdgeIsReportedFromAnotherThread) {
+TEST(RejectedEdge, NewCycleThroughARejectedEdgeIsReportedFromAnotherThread) {
   report_watch w;
   lockgraph::mutex a("rb.A"), c("rb.C"), d("rb.D");
   {

@@ -46,8 +46,7 @@ void nest_all(std::deque<lockgraph::mutex>& locks) {
 
 // 1024 locks nested in one order, twice. The graph may hold the order, but its size must be linear in
 // the depth (today: an edge from every held lock, depth^2/2 = 523,776 edges, ~200 MB).
-// FIXME(#9): item 8
-TEST(Scale, DISABLED_DeepNestingMemoryIsLinearInDepth) {
+TEST(Scale, DeepNestingMemoryIsLinearInDepth) {
   SKIP_IF_SANITIZED();
   constexpr std::size_t kDepth = 1024;
   std::deque<lockgraph::mutex> locks;
@@ -155,8 +154,7 @@ void make_all_pairs(std::deque<lockgraph::mutex>& locks) {
 // The cost of a distinct edge (the stacks of an edge matter only when it is in a report: keep them
 // compact or capture lazily). Bound chosen for the fix: at most 256 B per edge, all included
 // (today 504 B measured here; the issue saw ~300-430 B).
-// FIXME(#9): item 10
-TEST(Scale, DISABLED_PerEdgeMemoryIsBounded) {
+TEST(Scale, PerEdgeMemoryIsBounded) {
   SKIP_IF_SANITIZED();
   std::deque<lockgraph::mutex> locks;
   for (std::size_t i = 0; i < kGraphLocks; ++i) locks.emplace_back();
@@ -171,8 +169,7 @@ TEST(Scale, DISABLED_PerEdgeMemoryIsBounded) {
 
 // The whole-graph DOT of a big graph stays renderable: at most 1 MiB, and it says what it left out
 // ("omitted"), instead of one box per lock and one arrow per edge (today ~4 MB here; 200 MB seen).
-// FIXME(#9): item 10
-TEST(Scale, DISABLED_WholeGraphDotIsBoundedAtScale) {
+TEST(Scale, WholeGraphDotIsBoundedAtScale) {
   std::deque<lockgraph::mutex> locks;
   for (std::size_t i = 0; i < kGraphLocks; ++i) locks.emplace_back();
   make_all_pairs(locks);
@@ -183,8 +180,7 @@ TEST(Scale, DISABLED_WholeGraphDotIsBoundedAtScale) {
 
 // A cap on the graph: max_edges=N (a new option) stops recording new edges past N, with one clear
 // notice naming the option, instead of unbounded growth.
-// FIXME(#9): item 10
-TEST(Scale, DISABLED_MaxEdgesCapsTheGraphWithOneNotice) {
+TEST(Scale, MaxEdgesCapsTheGraphWithOneNotice) {
   const lgtest::run_result r = lgtest::run({lgtest::program("life_edges_program"), "edge_cap", "100"},
                                            {{"LOCKGRAPH_OPTIONS", "max_edges=1000"}}, 60s);
   ASSERT_TRUE(r.exited_with(0)) << r.describe();

@@ -24,6 +24,7 @@ struct options {
   bool halt_on_report = false;     // halt_on_report=0|1: the first report of any kind aborts the process
   unsigned long_wait_ms = 0;       // long_wait_ms=N, 0..86400000; 0 = no watchdog
   unsigned stack_depth = 24;       // stack_depth=N, 0..128 frames captured per stack
+  unsigned max_edges = 1'000'000;  // max_edges=N, 0..4000000000 lock-order edges recorded; 0 = no cap
   bool print_reports = true;       // print_reports=0|1: report text on stderr
   bool check_at_exit = true;       // check_at_exit=0|1: report locks still held at normal process exit
   int dump_signal = 0;             // dump_signal=N, 0..64: on signal N, report every blocked thread and

@@ -37,7 +37,12 @@ void set_thread_name(std::string_view name) noexcept {
   s->extra.name.assign(name.substr(0, 63));
 }
 
-std::string lock_order_dot() { return detail::lock_order_dot_text(detail::rt().graph.snapshot()); }
+// Past kDotMaxEdges the whole-graph DOT shows the reported cycles and their neighbourhood, and says how
+// much it left out: a graph of millions of edges is not readable, and Graphviz cannot lay it out.
+std::string lock_order_dot() {
+  constexpr std::size_t kDotMaxEdges = 2000;
+  return detail::lock_order_dot_text(detail::rt().graph.snapshot(kDotMaxEdges));
+}
 
 std::string wait_for_dot() {
   detail::rt();

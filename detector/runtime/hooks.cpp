@@ -19,7 +19,7 @@ namespace {
 // The record of every thread while checking is off, and of a thread after its exit cleanup ran (its
 // thread_local destructors may still lock things). Never written: bypass != 0 sends every hook to a
 // slow path that returns at once.
-thread_record g_passthrough{{0}, /*bypass=*/1, nullptr, {}, {}};
+thread_record g_passthrough{{0}, /*bypass=*/1, /*chain_epoch=*/0, nullptr, {}, {}};
 
 struct bypass_scope {
   explicit bypass_scope(thread_record* t) noexcept : t_(t) { ++t_->bypass; }
@@ -60,9 +60,9 @@ thread_local exit_guard t_exit_guard;
 // Recomputes the chain hashes of entries [from, depth), giving every entry a graph node on the way.
 void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  std::uint64_t prev = from == 0 ? 0 : held_at(t, from - 1)->chain;
+  std::uint64_t prev = from == 0 ? 0 : own_held_at(t, from - 1)->chain;
   for (std::uint32_t i = from; i < d; ++i) {
-    held_entry* e = held_at(t, i);
+    held_entry* e = own_held_at(t, i);
     std::uint64_t node = e->node.load(std::memory_order_relaxed);
     const lock_meta* m = e->lock.load(std::memory_order_relaxed);
     if (node == 0 && m != &destroyed_lock) {
@@ -79,8 +79,8 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
 void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   for (std::uint32_t j = i; j + 1 < d; ++j) {
-    held_entry* dst = held_at(t, j);
-    const held_entry* src = held_at(t, j + 1);
+    held_entry* dst = own_held_at(t, j);
+    const held_entry* src = own_held_at(t, j + 1);
     dst->lock.store(src->lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->node.store(src->node.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->mode.store(src->mode.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -93,7 +93,7 @@ void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
     if (graph != nullptr) {
       rechain(t, i, *graph);
     } else {
-      for (std::uint32_t j = i; j + 1 < d; ++j) held_at(t, j)->chain = 0;  // recomputed on next miss
+      for (std::uint32_t j = i; j + 1 < d; ++j) own_held_at(t, j)->chain = 0;  // recomputed on next miss
     }
   }
 }
@@ -101,7 +101,7 @@ void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
 // Index of the topmost entry for `m` whose shared bit equals `shared`, or -1.
 long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
   for (std::uint32_t i = t->depth.load(std::memory_order_relaxed); i-- > 0;) {
-    const held_entry* e = held_at(t, i);
+    const held_entry* e = own_held_at(t, i);
     if (e->lock.load(std::memory_order_relaxed) == &m &&
         (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
       return static_cast<long>(i);
@@ -167,12 +167,34 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   bypass_scope bypass(t);
   runtime& r = rt();
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  // Read before validating: a rejected edge forgotten meanwhile bumps it, and the chain remembered
+  // below then counts for the old epoch only.
+  const std::uint32_t epoch = g_chain_epoch.load(std::memory_order_acquire);
+  if (t->chain_epoch != epoch) {
+    for (std::uint64_t& c : t->chain_cache) c = 0;
+    t->chain_epoch = epoch;
+  }
+
+  // A chain validated before (by this thread, past the inline depth the fast path probes, or by any
+  // thread): nothing new to record, and no self-deadlock (it would have been reported then).
+  const held_entry* top_entry = own_held_at(t, d - 1);
+  std::uint64_t top = top_entry->chain;
+  std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  if (top != 0 && node != 0) {
+    const std::uint64_t key = chain_mix(top, node, mode);
+    std::uint64_t& slot = t->chain_cache[key & (kChainCacheSize - 1)];
+    if (slot == key) return;
+    if (r.graph.chain_validated(key)) {
+      slot = key;
+      return;
+    }
+  }
 
   // A thread blocking on a lock it holds waits forever (recursive locks never get here on re-entry).
   // Shared after shared is the one exception: readers do not block readers.
   bool recursive_read = false;
   for (std::uint32_t i = 0; i < d; ++i) {
-    const held_entry* e = held_at(t, i);
+    const held_entry* e = own_held_at(t, i);
     if (e->lock.load(std::memory_order_relaxed) != &m) continue;
     if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) {
       recursive_read = true;
@@ -183,45 +205,77 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     return;  // block as std would
   }
 
-  const std::uint64_t node = r.graph.node_of(m);
-  rechain(t, 0, r.graph);
+  node = r.graph.node_of(m);
+  if (top == 0) {
+    // Chains are computed bottom up and 0 propagates: recompute from the lowest entry without one.
+    std::uint32_t from = d - 1;
+    while (from > 0 && own_held_at(t, from - 1)->chain == 0) --from;
+    rechain(t, from, r.graph);
+    top = top_entry->chain;
+  }
   if (!recursive_read) {
-    // An edge from every held lock, not only from the top of the stack: lockdep relies on
-    // transitivity (a -> b -> c implies a -> c), but here locks die and take their edges with them,
-    // and a destroyed b must not hide a -> c. New chains are rare, so the extra lookups are too.
+    // Edges from the nearest held locks only, walking down from the top and stopping after the first
+    // one held exclusive and taken blocking: that lock's own acquisition recorded (or found) the edges
+    // from everything below it by the same rule, so the order to this lock follows by transitivity.
+    // A shared or try-acquired entry passes no order on (readers do not block readers; a try_lock
+    // added no edge into its lock), so the walk continues past it, and past destroyed or rejected
+    // ones. One nesting of depth d thus records O(d) edges, not d^2/2. A destroyed middle lock cannot
+    // hide a -> c: lock_order_graph::remove() splices p -> s for its edges p -> b -> s.
     stack_trace stack;
     bool captured = false;
     for (std::uint32_t i = d; i-- > 0;) {
-      const held_entry* e = held_at(t, i);
+      const held_entry* e = own_held_at(t, i);
       if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
       const std::uint8_t held_mode = e->mode.load(std::memory_order_relaxed);
       const edge_key k{e->node.load(std::memory_order_relaxed), node, (held_mode & mode_shared) != 0,
                        (mode & mode_shared) != 0};
-      if (k.from == node || k.from == 0 || r.graph.known(k)) continue;
-      if (!captured) {
-        stack = capture_stack(r.opts.stack_depth);
-        captured = true;
+      if (k.from == node || k.from == 0) continue;
+      bool transmits = (held_mode & (mode_shared | mode_try)) == 0;
+      bool rejected = false;
+      if (r.graph.known(k, &rejected)) {
+        if (rejected) transmits = false;
+      } else {
+        if (!captured) {
+          stack = capture_stack(r.opts.stack_depth);
+          captured = true;
+        }
+        problem cycle;
+        const thread_ref me = describe(*slot_of(t));
+        const edge_outcome o = r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle);
+        if (o == edge_outcome::closes_cycle) {
+          transmits = false;  // kept out of the order: it implies nothing about the locks below
+          cycle.thread = me;
+          cycle.held = held_locks(t);
+          cycle.stack = stack;
+          r.sink.raise(cycle);
+        } else if (o == edge_outcome::capped) {
+          break;
+        }
       }
-      problem cycle;
-      const thread_ref me = describe(*slot_of(t));
-      if (r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle) == edge_outcome::closes_cycle) {
-        cycle.thread = me;
-        cycle.held = held_locks(t);
-        cycle.stack = stack;
-        r.sink.raise(cycle);
+      if (transmits) {
+        // The locks below this one reach the new lock through it: note the nearest live one, so the
+        // order survives this lock's destruction (lock_order_graph::remove() splices it).
+        for (std::uint32_t j = i; j-- > 0;) {
+          const held_entry* below = own_held_at(t, j);
+          if (below->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
+          const std::uint64_t u = below->node.load(std::memory_order_relaxed);
+          if (u != 0 && u != node) r.graph.note_under(k, u);
+          break;
+        }
+        break;
       }
     }
   }
-  const std::uint64_t top = held_at(t, d - 1)->chain;
   const std::uint64_t key = chain_mix(top, node, mode);
   t->chain_cache[key & (kChainCacheSize - 1)] = key;
+  r.graph.remember_chain(key, epoch);
 }
 
 void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
                      const void* site_ret) noexcept {
   if (t->bypass != 0) return;
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  held_entry* e = held_at(t, d, /*grow=*/true);
+  held_entry* e = own_held_at(t, d, /*grow=*/true);
   if (e == nullptr) return;  // out of memory for the overflow chunk: this lock goes untracked
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
   e->lock.store(&m, std::memory_order_relaxed);
@@ -229,7 +283,7 @@ void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const vo
   e->mode.store(mode, std::memory_order_relaxed);
   e->site_pc.store(site_pc, std::memory_order_relaxed);
   e->site_ret.store(site_ret, std::memory_order_relaxed);
-  e->chain = chain_step(d == 0 ? 0 : held_at(t, d - 1)->chain, d, node, mode);
+  e->chain = chain_step(d == 0 ? 0 : own_held_at(t, d - 1)->chain, d, node, mode);
   t->depth.store(d + 1, std::memory_order_release);
 }
 

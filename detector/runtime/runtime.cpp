@@ -77,6 +77,7 @@ runtime* create_runtime() noexcept {
   apply_options(*r, lockgraph_default_options(), "lockgraph_default_options()");
   apply_options(*r, std::getenv("LOCKGRAPH_OPTIONS"), "LOCKGRAPH_OPTIONS");
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
+  r->graph.set_max_edges(r->opts.max_edges);
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }

@@ -43,6 +43,35 @@ held_entry* held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
   }
 }
 
+held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
+  if (i < kInlineHeld) return &t->held[i];
+  i -= kInlineHeld;
+  thread_extra& x = *t->extra;
+  std::atomic<held_chunk*>* link = &x.overflow;
+  std::uint32_t base = 0;
+  if (x.cursor != nullptr && i >= x.cursor_base) {
+    if (i - x.cursor_base < held_chunk::kSize) return &x.cursor->entries[i - x.cursor_base];
+    link = &x.cursor->next;
+    base = x.cursor_base + held_chunk::kSize;
+  }
+  for (;;) {
+    held_chunk* c = link->load(std::memory_order_acquire);
+    if (c == nullptr) {
+      if (!grow) return nullptr;
+      c = new (std::nothrow) held_chunk();
+      if (c == nullptr) return nullptr;
+      link->store(c, std::memory_order_release);
+    }
+    if (i - base < held_chunk::kSize) {
+      x.cursor = c;
+      x.cursor_base = base;
+      return &c->entries[i - base];
+    }
+    base += held_chunk::kSize;
+    link = &c->next;
+  }
+}
+
 thread_slot* acquire_slot() noexcept {
   // Reuse a free slot first: memory stays proportional to the peak number of live threads.
   for (thread_slot* s = g_head.load(std::memory_order_acquire); s != nullptr;

@@ -68,6 +68,10 @@ struct thread_extra {
 
   // ---- held stack overflow (entries >= kInlineHeld) ----
   std::atomic<held_chunk*> overflow{nullptr};
+  // The owner's cursor into the chunk list (the chunk holding overflow index `cursor_base`), so deep
+  // nesting, which pushes and pops next to it, finds its entries in O(1). Owner thread only.
+  held_chunk* cursor = nullptr;
+  std::uint32_t cursor_base = 0;
 
   std::atomic<bool> in_use{false};
 };
@@ -89,6 +93,10 @@ extern lock_meta destroyed_lock;
 // Entry i of a thread's held stack (inline or in an overflow chunk). With `grow`, missing chunks are
 // appended (owner thread only); without, returns nullptr past the last chunk.
 held_entry* held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
+
+// held_at() for the thread that owns `t`: O(1) next to its last access (deep nesting pushes and pops
+// one entry at a time), where held_at() walks the chunk list from the start.
+held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
 
 // Takes a free slot (or appends a new one) for the calling thread. Thread-safe, lock-free.
 thread_slot* acquire_slot() noexcept;

@@ -20,6 +20,8 @@
 //   log_path=PATH         print reports to the file PATH.<pid> (one per process) instead of stderr;
 //                         also accepts stderr (the default) and stdout
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P
+//   max_edges=N           record at most N lock-order edges (default 1000000; 0 = no cap); past it
+//                         new edges are not recorded, with one notice on stderr
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP

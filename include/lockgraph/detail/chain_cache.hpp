@@ -3,6 +3,7 @@
 #ifndef LOCKGRAPH_DETAIL_CHAIN_CACHE_HPP
 #define LOCKGRAPH_DETAIL_CHAIN_CACHE_HPP
 
+#include <atomic>
 #include <cstdint>
 
 #include "lockgraph/detail/config.hpp"
@@ -10,6 +11,11 @@
 namespace lockgraph::detail {
 
 inline constexpr std::uint32_t kChainCacheSize = 512;  // validated chains per thread (direct-mapped)
+
+// Bumped (rarely) when the graph forgets a rejected edge: chains validated before may then hide a new
+// cycle. A thread's cache is valid only while its `chain_epoch` equals this; the nested fast path
+// compares the two (one relaxed load of a read-mostly line) and the slow path clears a stale cache.
+inline std::atomic<std::uint32_t> g_chain_epoch{0};
 
 // A lockdep-style chain hash step. Order-sensitive ("A then B" must differ from "B then A": the
 // previous value is scrambled before the new lock is folded in). Never returns 0 ("not computed").

@@ -77,7 +77,7 @@ LOCKGRAPH_ALWAYS_INLINE void before_lock(lock_meta& m, std::uint8_t mode) noexce
     const std::uint64_t node = m.node.load(std::memory_order_relaxed);
     if (LOCKGRAPH_PREDICT_TRUE((prev != 0) & (node != 0))) {
       const std::uint64_t key = chain_mix(prev, node, mode);
-      if (LOCKGRAPH_PREDICT_TRUE(t->chain_cache[key & (kChainCacheSize - 1)] == key)) return;
+      if (LOCKGRAPH_PREDICT_TRUE(chain_cached(t, key))) return;
     }
   }
   before_lock_slow(t, m, mode);
@@ -161,7 +161,7 @@ LOCKGRAPH_ALWAYS_INLINE bool lock_fast(lock_meta& m, Native& native) {
     const std::uint64_t prev = t->held[d - 1].chain;
     if (LOCKGRAPH_PREDICT_FALSE((prev == 0) | (node == 0))) return false;
     chain = chain_mix(prev, node, mode_exclusive);
-    if (LOCKGRAPH_PREDICT_FALSE(t->chain_cache[chain & (kChainCacheSize - 1)] != chain)) return false;
+    if (LOCKGRAPH_PREDICT_FALSE(!chain_cached(t, chain))) return false;
   }
   if (LOCKGRAPH_PREDICT_FALSE(!native.try_lock())) {
     lock_contended(m, mode_exclusive, &block_exclusive<Native>, &native);

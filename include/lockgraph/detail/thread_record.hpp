@@ -20,6 +20,7 @@ struct thread_extra;  // detector-private: wait state, overflow chunks, name, id
 struct thread_record {
   std::atomic<std::uint32_t> depth{0};  // held entries in use (inline and overflow)
   std::uint32_t bypass = 0;             // != 0: pass everything through (checking off, re-entry, exit)
+  std::uint32_t chain_epoch = 0;        // g_chain_epoch when chain_cache was last known valid
   thread_extra* extra = nullptr;
   held_entry held[kInlineHeld];
   std::uint64_t chain_cache[kChainCacheSize];
@@ -28,6 +29,12 @@ struct thread_record {
 // This thread's record; null until its first lockgraph acquisition. Constant-initialised and trivially
 // destructible, so reading it is one TLS load with no init guard.
 inline thread_local thread_record* tl_record = nullptr;
+
+// True if the chain value `key` (never 0) was validated by this thread under the current epoch.
+LOCKGRAPH_ALWAYS_INLINE bool chain_cached(const thread_record* t, std::uint64_t key) noexcept {
+  return (t->chain_cache[key & (kChainCacheSize - 1)] == key) &
+         (t->chain_epoch == g_chain_epoch.load(std::memory_order_relaxed));
+}
 
 // Writes inline entry `d` (< kInlineHeld) for `m` and publishes it. Inlined into the acquiring code, so
 // the site it records is that code's.
