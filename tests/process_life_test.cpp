@@ -2,8 +2,8 @@
 // static destructors and atexit handlers, the exit check, fork). Each case runs a small program from
 // tests/programs/ as a child process, because the process must exit, crash or fork.
 //
-// Tests that fail on today's code are DISABLED_ with a FIXME(#9) naming the item; run them with
-// --gtest_also_run_disabled_tests. docs/notes/issue9-plan.md has the root causes.
+// Each test failed before its item was fixed (regression tests for issue 9; docs/notes/issue9-plan.md
+// has the root causes).
 #include <gtest/gtest.h>
 
 #include <chrono>
