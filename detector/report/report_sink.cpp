@@ -189,8 +189,10 @@ void report_sink::call_handler(const report_handler& handler, const report& r) {
   try {
     handler(r);
     return;
+#if defined(__GLIBCXX__)
   } catch (abi::__forced_unwind&) {
-    throw;  // thread cancellation must unwind on
+    throw;  // thread cancellation (libstdc++'s unwinding of a cancelled thread) must unwind on
+#endif
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {

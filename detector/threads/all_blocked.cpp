@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -28,8 +29,8 @@ std::atomic<std::size_t> g_blocked{0};  // threads in a counted wait
 std::atomic<report_sink*> g_sink{nullptr};
 std::atomic<void (*)()> g_die{nullptr};
 
-// The checker thread's wake-up. Never destroyed; replaced in a fork() child (another thread may have
-// held the mutex at the fork).
+// The checker thread's wake-up. Never destroyed; constructed anew in place in a fork() child (another
+// thread may have held the mutex at the fork).
 std::mutex* g_mu = new std::mutex();
 std::condition_variable* g_cv = new std::condition_variable();
 bool g_poked = false;  // guarded by *g_mu
@@ -251,8 +252,10 @@ bool find_all_blocked(problem* out) {
 void all_blocked_after_fork() noexcept {
   // Only the forking thread runs, and it is not waiting; the checker thread is gone.
   g_blocked.store(0, std::memory_order_relaxed);
-  g_mu = new std::mutex();
-  g_cv = new std::condition_variable();
+  // In place: the child has one thread, nobody else can touch them; a new allocation would leave the
+  // old ones unreferenced (a leak to LeakSanitizer).
+  new (g_mu) std::mutex();
+  new (g_cv) std::condition_variable();
   g_poked = false;
   g_started.store(false, std::memory_order_relaxed);
 }
