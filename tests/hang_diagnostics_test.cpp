@@ -25,15 +25,9 @@ namespace {
 
 using lgtest::program;
 using lgtest::run;
+using lgtest::run_life;
 using lgtest::run_result;
 using namespace std::chrono_literals;
-
-run_result run_life(const std::vector<std::string>& args, const std::string& options,
-                    std::chrono::milliseconds timeout = 30s) {
-  std::vector<std::string> argv{program("life_edges_program")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, {{"LOCKGRAPH_OPTIONS", options}}, timeout);
-}
 
 // Polls check_quiescent() (a condition, not a hoped-for delay) until it lists a long_wait on `lock`.
 bool find_long_wait(const std::string& lock, lockgraph::report* out) {

@@ -25,15 +25,9 @@ using lgtest::nest;
 using lgtest::program;
 using lgtest::report_watch;
 using lgtest::run;
+using lgtest::run_life;
 using lgtest::run_result;
 using namespace std::chrono_literals;
-
-run_result run_life(const std::vector<std::string>& args, const std::string& options,
-                    std::chrono::milliseconds timeout = 30s) {
-  std::vector<std::string> argv{program("life_edges_program")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, {{"LOCKGRAPH_OPTIONS", options}}, timeout);
-}
 
 // The label lockgraph gives `m`, read from the inversion it makes with a named anchor lock.
 std::string label_of(lockgraph::mutex& m) {

@@ -382,6 +382,15 @@ inline std::string program(const std::string& name) {
 #endif
 }
 
+// Runs one scenario of tests/programs/life_edges_program.cpp (the scenario and its arguments in `args`)
+// with LOCKGRAPH_OPTIONS=`options`.
+inline run_result run_life(const std::vector<std::string>& args, const std::string& options,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  std::vector<std::string> argv{program("life_edges_program")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, {{"LOCKGRAPH_OPTIONS", options}}, timeout);
+}
+
 }  // namespace lgtest
 
 #endif  // LOCKGRAPH_TESTS_SUPPORT_SUBPROCESS_HPP
