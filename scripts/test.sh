@@ -3,7 +3,7 @@
 # normal build (g++), the packaging checks, and the suite again under ThreadSanitizer (g++) and under
 # AddressSanitizer+UBSan built with clang. This is what CI runs (.ci/run).
 #
-#   scripts/test.sh                  # everything (about 40 min on 2 cores, most of it the sanitizer builds)
+#   scripts/test.sh                  # everything (about 9 min on 2 quiet cores, most of it the three builds)
 #   scripts/test.sh --quick          # only the first build (build/) and its tests
 #   scripts/test.sh --no-sanitizers  # everything but the sanitizer builds
 #
