@@ -138,20 +138,29 @@ TEST(ReportHandler, HandlerLockingAHeldLockIsReportedAsSelfDeadlock) {
 
 // ---- item 13: names in text and DOT, dump_signal, halt_on_report ---------------------------------------
 
-// A name with a newline, an ANSI escape, a tab and DEL: reports() keeps it as it is, the text escapes it
-// C-style (\n, \t, \xHH; a decision of this test) so nothing reaches the terminal raw.
-TEST(Names, TextEscapesControlCharacters) {
-  const std::string name = "evil\n\x1b[31mred\t\x7f";
+// The text report of the one inversion a lock named `name` makes with a plain lock. Fails the test when
+// there is not exactly one report, or when report::locks does not hold `name` exactly as given (cut at a
+// NUL, escaped, changed).
+std::string inversion_text_for(const std::string& name) {
   lockgraph::mutex m(name);
   lockgraph::mutex other("plain");
   report_watch w;
   nest(m, other);
   nest(other, m);
   const auto reps = w.fresh();
-  ASSERT_EQ(reps.size(), 1u);
+  if (reps.size() != 1u) {
+    ADD_FAILURE() << reps.size() << " reports, expected 1";
+    return {};
+  }
   EXPECT_NE(std::find(reps[0].locks.begin(), reps[0].locks.end(), name), reps[0].locks.end())
-      << "the name was changed in report::locks";
-  const std::string text = lockgraph::to_text(reps[0]);
+      << "the name was cut or changed in report::locks";
+  return lockgraph::to_text(reps[0]);
+}
+
+// A name with a newline, an ANSI escape, a tab and DEL: reports() keeps it as it is, the text escapes it
+// C-style (\n, \t, \xHH; a decision of this test) so nothing reaches the terminal raw.
+TEST(Names, TextEscapesControlCharacters) {
+  const std::string text = inversion_text_for("evil\n\x1b[31mred\t\x7f");
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
   EXPECT_EQ(text.find('\x7f'), std::string::npos) << text;
   EXPECT_NE(text.find("evil\\n\\x1b[31mred\\t\\x7f"), std::string::npos) << text;
@@ -160,17 +169,7 @@ TEST(Names, TextEscapesControlCharacters) {
 // The same with an embedded NUL: reports() keeps the name whole, and the text shows the NUL as \x00
 // instead of cutting the name there.
 TEST(Names, TextEscapesControlCharactersAndKeepsEmbeddedNul) {
-  const std::string name = std::string("evil\n\x1b[31mred") + '\0' + "tail";
-  lockgraph::mutex m(name);
-  lockgraph::mutex other("plain");
-  report_watch w;
-  nest(m, other);
-  nest(other, m);
-  const auto reps = w.fresh();
-  ASSERT_EQ(reps.size(), 1u);
-  EXPECT_NE(std::find(reps[0].locks.begin(), reps[0].locks.end(), name), reps[0].locks.end())
-      << "the name was cut or changed in report::locks";
-  const std::string text = lockgraph::to_text(reps[0]);
+  const std::string text = inversion_text_for(std::string("evil\n\x1b[31mred") + '\0' + "tail");
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
   EXPECT_NE(text.find("evil\\n\\x1b[31mred\\x00tail"), std::string::npos) << text;
 }
