@@ -22,6 +22,10 @@
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P
 //   max_edges=N           record at most N lock-order edges (default 1000000; 0 = no cap); past it
 //                         new edges are not recorded, with one notice on stderr
+//   lock_order=FILE       check acquisitions against the lock order declared in FILE ("a -> b",
+//                         "level N: glob" lines); a violation is reported at its first occurrence
+//   lock_order_strict=0|1 with lock_order: also report orders between declared classes that FILE
+//                         does not allow (default 0)
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP
