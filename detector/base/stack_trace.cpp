@@ -337,6 +337,30 @@ std::string innermost_user_line(const stack_trace& st) {
   return user.empty() ? fallback : user;
 }
 
+std::vector<frame_info> user_frames(const stack_trace& st) {
+  std::vector<frame_info> out;
+  for_each_user_frame(st, [&](std::uintptr_t, const symbol& s) { out.push_back({s.function, s.file, s.line}); });
+  return out;
+}
+
+frame_info innermost_user_frame(const stack_trace& st) {
+  frame_info user;
+  frame_info fallback;
+  bool have_user = false;
+  bool have_fallback = false;
+  for_each_user_frame(st, [&](std::uintptr_t, const symbol& s) {
+    if (have_user) return;
+    if (!have_fallback) {
+      fallback = {s.function, s.file, s.line};
+      have_fallback = true;
+    }
+    if (is_library(s)) return;
+    user = {s.function, s.file, s.line};
+    have_user = true;
+  });
+  return have_user ? user : fallback;
+}
+
 }  // namespace lockgraph::detail
 
 namespace lockgraph {

@@ -242,6 +242,10 @@ std::string to_json(const report& r) {
   write_stack(w, r.stack);
   w.key("files");
   write_strings(w, r.files);
+  w.key("fingerprint");
+  w.string(r.fingerprint);
+  w.key("occurrences");
+  w.number(r.occurrences);
   w.end_object();
   return std::move(w).finish();
 }
