@@ -30,7 +30,8 @@
 # already sets it (a key given twice takes its last value, so the caller's choice would be lost).
 # Every lockgraph process COMMAND starts (a test runner's children too) inherits these options.
 #
-# Afterwards the gate prints one row per report (kind, locks, JSON file), renders every DOT file in D
+# Afterwards the gate prints one row per report (kind, locks, occurrences, JSON file; reports of one
+# fingerprint from several processes are one row), renders every DOT file in D
 # to SVG and PNG (scripts/render-dot.sh), prints the SVG paths, and exits with:
 #   0    COMMAND exited 0 and no report was raised
 #   N    COMMAND's own non-zero status (e.g. 134 when lockgraph aborted on a deadlock)
@@ -43,7 +44,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 say() { echo "deadlock-gate: $*" >&2; }
 usage() {
-  sed -n '6,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -256,9 +257,12 @@ else
 import json, os, sys
 
 statuses = os.environ.get("GATE_STATUSES", "").split()
-rows = []
+# One row per bug: files with the same fingerprint (several processes raised it) are one row, with
+# their occurrences added up.
+groups = {}
+order = []
 for i, path in enumerate(sys.argv[1:]):
-    occurrences = "1"
+    occurrences, fingerprint = 1, None
     try:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
@@ -266,15 +270,28 @@ for i, path in enumerate(sys.argv[1:]):
         locks = [str(l) for l in r.get("locks", [])]
         sep = " => " if kind in ("lock_order_inversion", "deadlock") else ", "
         shown = sep.join(locks + locks[:1]) if sep == " => " and locks else sep.join(locks)
-        occurrences = str(r.get("occurrences", 1))
-    except (OSError, ValueError) as e:
+        occurrences = int(r.get("occurrences", 1))
+        fingerprint = r.get("fingerprint") or None
+    except (OSError, ValueError, TypeError) as e:
         kind, shown = "unreadable", str(e)
-    if len(shown) > 70:
-        shown = shown[:67] + "..."
-    rel = os.path.relpath(path)
-    row = (kind, shown, occurrences, path if rel.startswith("..") else rel)
+    key = fingerprint or path
+    if key not in groups:
+        order.append(key)
+        groups[key] = {"kind": kind, "shown": shown, "times": 0, "paths": [],
+                       "status": statuses[i] if i < len(statuses) else "new"}
+    groups[key]["times"] += occurrences
+    groups[key]["paths"].append(path)
+rows = []
+for key in order:
+    g = groups[key]
+    shown = g["shown"] if len(g["shown"]) <= 70 else g["shown"][:67] + "..."
+    rel = os.path.relpath(g["paths"][0])
+    where = g["paths"][0] if rel.startswith("..") else rel
+    if len(g["paths"]) > 1:
+        where += " (+%d more)" % (len(g["paths"]) - 1)
+    row = (g["kind"], shown, str(g["times"]), where)
     if statuses:
-        row = (statuses[i] if i < len(statuses) else "new",) + row
+        row = (g["status"],) + row
     rows.append(row)
 header = ("kind", "locks", "times", "JSON file")
 if statuses:

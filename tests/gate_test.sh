@@ -30,6 +30,8 @@ out=$("$root/scripts/deadlock-gate.sh" --timeout 60 --dir "$work/rec" --write-ba
         bash -c '"$1"; "$1"' _ "$examples/bank_transfer" 2>&1)
 status=$?
 [[ $status -eq 0 ]] || fail "--write-baseline: gate exit $status, expected 0; output: $out"
+grep -Eq "^  lock_order_inversion .* 2 +/.*lockgraph-[0-9]+-0001.json \(\+1 more\)$" <<<"$out" ||
+  fail "--write-baseline: the two processes' reports are not one row with 2 occurrences: $out"
 entries=$(grep -cv '^#' "$work/baseline.txt")
 [[ $entries -eq 1 ]] || fail "--write-baseline: $entries entries, expected 1: $(cat "$work/baseline.txt")"
 grep -Eq '^[0-9a-f]{16}  # lock_order_inversion: lock-order inversion: account alice => account bob => account alice$' \
