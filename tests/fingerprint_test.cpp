@@ -120,6 +120,35 @@ TEST(Fingerprint, FiftyAccountPairsAreOneReportWithFiftyOccurrences) {
   EXPECT_TRUE(contains(lockgraph::to_text(r), "Fingerprint: " + r.fingerprint)) << lockgraph::to_text(r);
 }
 
+__attribute__((noinline)) void nest(lockgraph::mutex& outer, lockgraph::mutex& inner) {
+  std::lock_guard<lockgraph::mutex> g1(outer);
+  std::lock_guard<lockgraph::mutex> g2(inner);
+}
+
+// Cycle a -> b -> c -> a over two sets of locks of the same classes: the first closed by c -> a, the
+// second by a -> b (the report lists its locks from another place). One bug: one report, two
+// occurrences.
+TEST(Fingerprint, SameCycleClosedFromAnotherEdgeIsAnotherOccurrence) {
+  const std::size_t before = lockgraph::reports().size();
+  lockgraph::mutex a1("rot a 1"), b1("rot b 1"), c1("rot c 1");
+  lockgraph::mutex a2("rot a 2"), b2("rot b 2"), c2("rot c 2");
+  std::thread([&] {
+    nest(a1, b1);
+    nest(b1, c1);
+    nest(c1, a1);
+  }).join();
+  std::thread([&] {
+    nest(b2, c2);
+    nest(c2, a2);
+    nest(a2, b2);
+  }).join();
+  const std::vector<lockgraph::report> all = lockgraph::reports();
+  ASSERT_EQ(all.size(), before + 1);
+  EXPECT_EQ(all.back().occurrences, 2u);
+  // The report shows the first occurrence's locks.
+  for (const std::string& l : all.back().locks) EXPECT_EQ(l.back(), '1') << l;
+}
+
 struct transfer_run {
   lgtest::run_result result;
   std::string fingerprint;
