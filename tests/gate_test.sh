@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The CI gate end to end on the example programs: an inversion fails the gate with a table row, a JSON
-# report and a rendered SVG; a hang is signalled, dumped and ends with 124. Usage: gate_test.sh EXAMPLES_DIR
+# report and a rendered SVG; a hang is signalled, dumped and ends with 124; a baseline is written (one
+# entry for one bug seen by two processes), passes its own run, fails a new report and lists its stale
+# entry; a bad baseline is exit 2. Usage: gate_test.sh EXAMPLES_DIR
 set -uo pipefail
 examples=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
