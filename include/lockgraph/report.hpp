@@ -129,7 +129,8 @@ struct report {
 };
 
 // Called for every report raised, on the thread that raised it, after the report was printed and its
-// files written, outside lockgraph's internal locks. The contract:
+// files written, outside lockgraph's internal locks: once per fingerprint (a repeat only adds to the
+// raised report's occurrences) and never for a suppressed report. The contract:
 //  - The thread may hold lockgraph locks when the handler runs (an inversion is raised just before the
 //    acquisition that closes it). A deadlock or self_deadlock report aborts the process when the
 //    handler returns (abort_on_deadlock=1): the handler is the last chance to flush or record.
