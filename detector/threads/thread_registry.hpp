@@ -110,6 +110,15 @@ std::size_t live_thread_count() noexcept;
 // lockgraph's own threads (watchdog, signal dumper, all-blocked checker) note themselves here, so that
 // counting the process's threads can leave them out. Forgotten in a fork() child (they are gone).
 void note_internal_thread() noexcept;
+// Starts fn(arg) on a detached thread of lockgraph's own (noted with note_internal_thread() before fn
+// runs) and returns once fn runs, or after a second at most; false if no thread could be started.
+// Why wait: a program may fork() right after its first lock, which is when lockgraph starts its
+// threads. A thread still starting up is inside its runtime's start-up code, which allocates (glibc
+// reads the thread's attributes; a sanitizer sets up its thread state), and AddressSanitizer's
+// allocator (clang 14) is not locked around fork(): a child forked at that moment inherits it locked,
+// and every thread the child starts then hangs before it runs (the forked child's dump signal did so).
+// Once fn runs, the thread sleeps in fn's wait until it has something to do.
+bool start_internal_thread(void (*fn)(void*), void* arg) noexcept;
 bool is_internal_thread(pid_t tid) noexcept;
 void forget_internal_threads_after_fork() noexcept;
 
