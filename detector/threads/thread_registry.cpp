@@ -47,7 +47,7 @@ held_entry* held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
   }
 }
 
-held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
+held_entry* own_held_at_moving(thread_record* t, std::uint32_t i, bool grow) noexcept {
   if (i < kInlineHeld) return &t->held[i];
   i -= kInlineHeld;
   thread_extra& x = *t->extra;
@@ -108,6 +108,8 @@ void release_slot(thread_slot* s) noexcept {
   }
   s->rec.depth.store(0, std::memory_order_release);
   s->rec.bypass = 0;
+  s->extra.deep_held.clear();
+  s->extra.deep_upto = kInlineHeld;
   s->extra.waits_on.store(nullptr, std::memory_order_relaxed);
   s->extra.wait_type.store(wait_kind::none, std::memory_order_relaxed);
   s->extra.wait_counted.store(false, std::memory_order_relaxed);
