@@ -379,7 +379,8 @@ bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noe
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   if (d > kInlineHeld) {  // the top is past the inline stack: pop it as before_unlock() pops inline
     const held_entry* e = own_held_at(t, d - 1);
-    if (e->lock.load(std::memory_order_relaxed) == &m && (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
+    if (e->lock.load(std::memory_order_relaxed) == &m &&
+        (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
       forget_deep_from(t, d - 1);
       t->depth.store(d - 1, std::memory_order_release);
       return true;
