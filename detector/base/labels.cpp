@@ -222,7 +222,7 @@ void unlock_labels_after_fork() noexcept {
   for (std::size_t i = kStripes; i-- > 0;) stripes()[i].mu.unlock();
 }
 
-label_ref::label_ref(const label_ref& o) noexcept : text(o.text), line(o.line), kind(o.kind) {
+label_ref::label_ref(const label_ref& o) noexcept : text(o.text), line(o.line), kind(o.kind), member(o.member) {
   if (kind == label_interned) acquire(node_of_text(text));
 }
 
@@ -233,6 +233,7 @@ label_ref& label_ref::operator=(const label_ref& o) noexcept {
   text = o.text;
   line = o.line;
   kind = o.kind;
+  member = o.member;
   return *this;
 }
 
@@ -262,6 +263,7 @@ label_ref label_ref::of(const lock_meta& m) noexcept {
     out.line = static_cast<std::uint32_t>(n->size);
   } else {
     out.line = m.line;
+    if (kind == label_site) out.member = m.member;
   }
   out.text = text;
   out.kind = kind;
@@ -277,6 +279,7 @@ std::string label_ref::str() const {
       std::string out(file);
       out.push_back(':');
       out.append(std::to_string(line));
+      if (member != 0) out += "[" + std::to_string(member) + "]";
       return out;
     }
     case label_interned: {
@@ -288,6 +291,33 @@ std::string label_ref::str() const {
     default:
       return std::string(text, line);
   }
+}
+
+std::string class_key(const lock_meta& m) { return label_ref::of(m).str(); }
+
+// The members of one object are built one after the other by its constructor, at ascending addresses
+// close together, each by its own code (the constructor's line is the same for all of them). The
+// same member of consecutive objects (an array of them) is built by the same code: it starts over at 0,
+// so it stays one class. Only this thread's previous construction is compared: a lock built by other
+// code in between (another line) also starts over.
+std::uint16_t member_index(const char* file, std::uint32_t line, const void* code, const void* self) noexcept {
+  struct last_built {
+    const char* file;
+    std::uint32_t line;
+    std::uint16_t member;
+    const void* code;
+    std::uintptr_t at;
+  };
+  static thread_local last_built last{nullptr, 0, 0, nullptr, 0};
+  constexpr std::uintptr_t kObjectSpan = 4096;  // members farther apart than this: another object
+  const auto at = reinterpret_cast<std::uintptr_t>(self);
+  std::uint16_t member = 0;
+  if (last.file == file && last.line == line && last.code != code && at > last.at && at - last.at < kObjectSpan &&
+      last.member < UINT16_MAX) {
+    member = static_cast<std::uint16_t>(last.member + 1);
+  }
+  last = {file, line, member, code, at};
+  return member;
 }
 
 void prepare_label(const lock_meta& m) noexcept {

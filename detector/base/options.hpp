@@ -32,6 +32,8 @@ struct options {
   std::string log_path;            // log_path=stderr|stdout|PATH: where report text goes; PATH means
                                    //   PATH.<pid>, one file per process (empty = stderr)
   std::string strip_path_prefix;   // strip_path_prefix=PREFIX: cut from source paths in printed stacks
+  bool classes = true;             // classes=0|1: also report cycles of lock classes (class_graph.hpp)
+  bool gate_locks_report = false;  // gate_locks=ignore|report: report cycles a gate lock serialises
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

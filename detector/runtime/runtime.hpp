@@ -7,6 +7,7 @@
 #define LOCKGRAPH_DETECTOR_RUNTIME_HPP
 
 #include "base/options.hpp"
+#include "graph/class_graph.hpp"
 #include "graph/lock_order_graph.hpp"
 #include "report/report_sink.hpp"
 #include "threads/thread_registry.hpp"
@@ -16,6 +17,7 @@ namespace lockgraph::detail {
 struct runtime {
   options opts;  // immutable after construction
   lock_order_graph graph;
+  class_graph classes;  // lock classes and gate sets; fed from the slow path only
   report_sink sink{opts};
 };
 

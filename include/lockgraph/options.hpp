@@ -22,6 +22,9 @@
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P
 //   max_edges=N           record at most N lock-order edges (default 1000000; 0 = no cap); past it
 //                         new edges are not recorded, with one notice on stderr
+//   classes=0|1           also report cycles of lock classes (default 1; see lock_class.hpp)
+//   gate_locks=ignore|report  a cycle always taken under one gate lock: kept out of the reports
+//                         (default ignore: a DOT note and one line at exit) or reported
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP
