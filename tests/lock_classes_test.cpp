@@ -133,7 +133,10 @@ TEST(LockClasses, WrapperNotForwardingTheSiteGivesTheWrappersLine) {
   std::thread([&] { in_order(second.get(), first.get()); }).join();
   const auto reps = lockgraph::reports();
   ASSERT_EQ(reps.size(), 1u);
-  EXPECT_EQ(reps[0].classes, (std::vector<std::string>{file_line(kPlainWrapperLine), file_line(kPlainWrapperLine)}));
+  // Both carry the wrapper's line. (Built by two inlined copies of its constructor, at neighbouring
+  // addresses, the second may look like a second member and show as "[1]".)
+  ASSERT_EQ(reps[0].classes.size(), 2u);
+  for (const std::string& c : reps[0].classes) EXPECT_EQ(c.rfind(file_line(kPlainWrapperLine), 0), 0u) << c;
 }
 
 // Three member locks an owner's constructor builds (as spdlog's registry has): three classes.
@@ -169,7 +172,7 @@ TEST(LockClasses, MemberLocksBuiltByOneConstructorAreDistinctClasses) {
   }
 }
 
-constinit lockgraph::lock_class g_shard_class("cache.shard");
+constexpr lockgraph::lock_class g_shard_class("cache.shard");
 constinit lockgraph::mutex g_constant_shard(g_shard_class);  // constexpr: constant-initialised
 
 TEST(LockClasses, ExplicitClassIsSharedByItsLocksAndNamesThem) {

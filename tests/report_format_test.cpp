@@ -396,6 +396,8 @@ TEST(ReportFormat, JsonLockOrderInversion) {
     "cache_mu",
     "sched_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [
     {
       "from": "cache_mu",
@@ -443,6 +445,8 @@ TEST(ReportFormat, JsonDeadlock) {
     "sched_mu",
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {
@@ -501,6 +505,8 @@ TEST(ReportFormat, JsonSelfDeadlock) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [],
   "thread": {"id": 0, "name": ""},
@@ -534,6 +540,8 @@ TEST(ReportFormat, JsonUnreleasedLock) {
     "cache_mu",
     "sched_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {
@@ -576,6 +584,8 @@ TEST(ReportFormat, JsonBadUnlock) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [],
   "thread": {"id": 2, "name": "worker-2"},
@@ -602,6 +612,8 @@ TEST(ReportFormat, JsonLongWait) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {

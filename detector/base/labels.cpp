@@ -296,28 +296,54 @@ std::string label_ref::str() const {
 std::string class_key(const lock_meta& m) { return label_ref::of(m).str(); }
 
 // The members of one object are built one after the other by its constructor, at ascending addresses
-// close together, each by its own code (the constructor's line is the same for all of them). The
-// same member of consecutive objects (an array of them) is built by the same code: it starts over at 0,
-// so it stays one class. Only this thread's previous construction is compared: a lock built by other
-// code in between (another line) also starts over.
+// close together, each by its own code, all with the constructor's line. Per thread and per line (a few
+// lines at a time), the codes of the object being built are kept in order: code seen before at that
+// line → the same rank (the same member of another object: an array's elements, a second object built
+// by the same code); new code just above the previous lock of that line → the next rank (the next
+// member); anything else → a new object starts, rank 0. Lock constructions at other lines in between
+// (a member object with locks of its own) do not disturb the run.
 std::uint16_t member_index(const char* file, std::uint32_t line, const void* code, const void* self) noexcept {
-  struct last_built {
+  constexpr std::size_t kSites = 8;                // lines followed at once, per thread
+  constexpr std::size_t kCodes = 16;               // members remembered per line
+  constexpr std::uintptr_t kObjectSpan = 4096;     // members farther apart than this: another object
+  struct run {
     const char* file;
     std::uint32_t line;
-    std::uint16_t member;
-    const void* code;
-    std::uintptr_t at;
+    std::uint32_t count;  // members of the current object so far (the first kCodes remembered)
+    std::uintptr_t last;  // address of the last lock built at this line
+    const void* codes[kCodes];
   };
-  static thread_local last_built last{nullptr, 0, 0, nullptr, 0};
-  constexpr std::uintptr_t kObjectSpan = 4096;  // members farther apart than this: another object
+  static thread_local run runs[kSites];
+  static thread_local std::size_t next_victim = 0;
   const auto at = reinterpret_cast<std::uintptr_t>(self);
-  std::uint16_t member = 0;
-  if (last.file == file && last.line == line && last.code != code && at > last.at && at - last.at < kObjectSpan &&
-      last.member < UINT16_MAX) {
-    member = static_cast<std::uint16_t>(last.member + 1);
+  run* r = nullptr;
+  for (run& x : runs) {
+    if (x.file == file && x.line == line) r = &x;
   }
-  last = {file, line, member, code, at};
-  return member;
+  if (r == nullptr) {
+    r = &runs[next_victim];
+    next_victim = (next_victim + 1) % kSites;
+    r->file = file;
+    r->line = line;
+    r->count = 0;
+  }
+  std::uint32_t rank = 0;
+  bool found = false;
+  for (std::uint32_t i = 0; i < r->count && i < kCodes; ++i) {
+    if (r->codes[i] == code) {
+      rank = i;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    if (r->count == 0 || at <= r->last || at - r->last >= kObjectSpan) r->count = 0;  // a new object
+    rank = r->count;
+    if (rank < kCodes) r->codes[rank] = code;
+    if (r->count < UINT16_MAX) ++r->count;
+  }
+  r->last = at;
+  return static_cast<std::uint16_t>(rank);
 }
 
 void prepare_label(const lock_meta& m) noexcept {

@@ -77,10 +77,18 @@ held_set class_graph::cycle_gate(const gated_cycle& c) const {
   return gate;
 }
 
+void class_graph::keep(gated_cycle c) {
+  const std::string gate = label_of(c.gate.front());
+  if (std::find(gate_names_.begin(), gate_names_.end(), gate) == gate_names_.end()) gate_names_.push_back(gate);
+  ++kept_;
+  gated_.push_back(std::move(c));
+}
+
 // Kept cycles whose gate is gone are handed back to be reported, now.
 void class_graph::recheck(std::vector<problem>* broken) {
   for (auto it = gated_.begin(); it != gated_.end();) {
     if (cycle_gate(*it).empty()) {
+      --kept_;
       if (broken != nullptr) broken->push_back(std::move(it->p));
       it = gated_.erase(it);
     } else {
@@ -144,7 +152,7 @@ bool class_graph::add_edge(const edge_key& k, const lock_meta& from, const lock_
   p.classes = p.locks;
   c.gate = cycle_gate(c);
   if (!c.gate.empty() && !report_gated_) {
-    gated_.push_back(std::move(c));
+    keep(std::move(c));
     return false;
   }
   *out = std::move(p);
@@ -164,7 +172,7 @@ bool class_graph::instance_cycle(const edge_key& k, const held_set& held, const 
   c.gate = cycle_gate(c);
   if (c.gate.empty() || report_gated_) return true;
   c.p = p;
-  gated_.push_back(std::move(c));
+  keep(std::move(c));
   return false;
 }
 
@@ -244,13 +252,10 @@ std::vector<edge_key> class_graph::gated_edges() const {
 
 std::string class_graph::gated_summary() const {
   std::lock_guard<std::mutex> g(mu_);
-  if (gated_.empty()) return {};
+  if (kept_ == 0) return {};
   std::string gates;
-  for (const gated_cycle& c : gated_) {
-    const std::string l = label_of(c.gate.front());
-    if (gates.find(l) == std::string::npos) gates += (gates.empty() ? "" : ", ") + l;
-  }
-  const std::size_t n = gated_.size();
+  for (const std::string& l : gate_names_) gates += (gates.empty() ? "" : ", ") + l;
+  const std::size_t n = kept_;
   return "lockgraph: " + std::to_string(n) + (n == 1 ? " lock-order cycle" : " lock-order cycles") +
          " not reported: every edge was taken under the same gate lock (" + gates +
          "), which serialises them; gate_locks=report reports them";

@@ -128,6 +128,7 @@ class class_graph {
   static bool shrink(held_set& gates, const held_set& held);
   std::string label_of(std::uint64_t instance) const;
   held_set cycle_gate(const gated_cycle& c) const;
+  void keep(gated_cycle c);
   void recheck(std::vector<problem>* broken);
 
   mutable std::mutex mu_;
@@ -139,7 +140,9 @@ class class_graph {
   std::map<std::pair<std::uint64_t, std::uint64_t>, class_edge> edges_;  // includes same-class (a, a)
   std::unordered_map<edge_key, held_set, key_hash> instance_gates_;      // non-empty gate sets only
   std::unordered_map<std::uint64_t, std::vector<edge_key>> gates_of_;   // instance node -> its keys there
-  std::vector<gated_cycle> gated_;
+  std::vector<gated_cycle> gated_;  // kept cycles whose locks are alive (re-checked on a shrink)
+  std::size_t kept_ = 0;            // cycles kept over the process's life and never reported
+  std::vector<std::string> gate_names_;  // their gates' labels, for the summary
   std::atomic<bool> any_gates_{false};  // some gate set has been non-empty (sighting() has work)
   bool report_gated_ = false;
   bool classes_ = true;

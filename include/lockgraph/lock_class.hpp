@@ -100,7 +100,7 @@ struct site {
 
 // An explicit lock class, shared by every lock constructed with it (lockdep's lock_class_key):
 //
-//   constinit lockgraph::lock_class account_class("account.mu");
+//   constexpr lockgraph::lock_class account_class("account.mu");  // constexpr: a constinit lock may use it
 //   struct account { lockgraph::mutex mu{account_class}; ... };
 //
 // The locks are labelled and classed with its name. It must outlive every lock constructed with it and
