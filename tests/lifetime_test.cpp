@@ -84,7 +84,7 @@ TEST(Lifetime, DestroyingALockRemovesItsNodeAndEdges) {
 // inversion. b' has a different node id (a generation). Control: a -> b' then is one.
 template <class B>
 void check_reused_address() {
-  report_watch w;
+  report_watch w(/*instance_scope_only=*/true);  // class "b" -> class "a" is a class cycle (lock_classes_test)
   lockgraph::mutex a("a");
   std::optional<probe<B>> b;
   b.emplace("b");
@@ -118,7 +118,7 @@ TEST(Lifetime, NewSharedMutexAtAReusedAddressIsANewNode) { check_reused_address<
 // The same with placement new over raw storage, destroyed and rebuilt many times, nested both ways
 // with one long-lived lock in turns: never a report.
 TEST(Lifetime, PlacementNewInTheSameStorageNeverInheritsEdges) {
-  report_watch w;
+  report_watch w(/*instance_scope_only=*/true);  // the class "same place" is nested both ways with a
   lockgraph::mutex a("a");
   alignas(lockgraph::mutex) unsigned char storage[sizeof(lockgraph::mutex)];
   for (int i = 0; i < 200; ++i) {
@@ -179,7 +179,7 @@ TEST(Lifetime, DestroyingSeveralMiddleLocksKeepsTheOrderOfADeepNesting) {
     ASSERT_EQ(reps.size(), 1u) << "c_first=" << c_first;
     EXPECT_EQ(canonical_cycle(reps[0]), "deep a => deep d => deep a");
   }
-  report_watch w;
+  report_watch w(/*instance_scope_only=*/true);  // the classes x -> y -> z -> x do form a cycle (lockdep's rule)
   lockgraph::mutex x("sep x"), z("sep z");
   {
     lockgraph::mutex y("sep y");

@@ -149,11 +149,13 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
 }
 
 // The locks the thread holds exclusive (a possible gate: class_graph.hpp), but entry `skip` (the edge's
-// source) and the lock being taken: sorted graph nodes.
+// source) and the lock being taken: sorted graph nodes. Only the kMaxGates outermost ones: a gate is an
+// outer lock, and a deep nesting must not cost O(depth) per edge (O(depth^2) in all).
 held_set held_except(thread_record* t, std::uint32_t skip, std::uint64_t target) {
+  constexpr std::size_t kMaxGates = 4;
   held_set out;
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  for (std::uint32_t j = 0; j < d; ++j) {
+  for (std::uint32_t j = 0; j < d && out.size() < kMaxGates; ++j) {
     if (j == skip) continue;
     const held_entry* e = own_held_at(t, j);
     if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
