@@ -209,6 +209,10 @@ TEST(LockClassesOptions, GatedCycleIsNotReportedByDefaultButSummarised) {
   EXPECT_FALSE(contains(r.err, "lock-order-inversion")) << r.describe();
   EXPECT_TRUE(contains(r.err, "1 lock-order cycle not reported")) << r.describe();
   EXPECT_TRUE(contains(r.err, "(g)")) << r.describe();
+  // Visible in the lock-order DOT: the cycle's edges orange, and a note naming the gate.
+  EXPECT_TRUE(contains(r.out, "gated cycle, not reported")) << r.describe();
+  EXPECT_TRUE(contains(r.out, "every edge taken under g")) << r.describe();
+  EXPECT_TRUE(contains(r.out, "color=orange")) << r.describe();
 }
 
 TEST(LockClassesOptions, GatedCycleIsReportedWithGateLocksReport) {

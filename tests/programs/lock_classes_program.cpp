@@ -6,7 +6,7 @@
 //  - class_cycle: thread 1 locks n1.a then n1.b, thread 2 n2.b then n2.a (the same members of two
 //    objects of one type): a cycle of classes only, no single pair of locks closes it.
 //  - gate: named locks; thread 1 locks g, a, b and thread 2 g, b, a: a cycle of a and b, every edge
-//    taken under the gate g.
+//    taken under the gate g. Prints "gated" and the lock-order DOT.
 //  - gate_broken: as gate, then thread 3 locks b then a without g.
 // Threads run one after the other: nothing hangs. Prints "exit" just before main returns.
 #include <unistd.h>
@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     std::thread([&] { under(g, a, b); }).join();
     std::thread([&] { under(g, b, a); }).join();
     say("gated");
+    say(lockgraph::lock_order_dot());
     if (what == "gate_broken") std::thread([&] { in_order(b, a); }).join();
   } else {
     say("usage: lock_classes_program class_cycle|gate|gate_broken");

@@ -79,9 +79,11 @@ constexpr std::size_t bounded_length(const char* s, std::size_t n) noexcept {
   return i;
 }
 
-// Per-primitive identity, embedded in every lockgraph type (24 bytes). Trivial to construct for
+// Per-primitive identity, embedded in every lockgraph type (24 bytes). Cheap to construct for
 // unnamed locks: the label is the construction site, kept as two words and formatted only when a
-// report needs it. The graph node is taken lazily the first time the lock is nested with another.
+// report needs it, plus its member rank (one out-of-line call touching thread-local state only, at
+// run time; none for a constant-initialised global). The graph node is taken lazily the first time
+// the lock is nested with another.
 // Every constructor but the interning one is constexpr, so globals are constant-initialised.
 struct lock_meta {
   // Graph node id (slot + generation), 0 until the lock first takes part in a lock-order edge.
@@ -143,6 +145,8 @@ struct lock_meta {
   lock_meta(const lock_meta&) = delete;
   lock_meta& operator=(const lock_meta&) = delete;
 };
+
+static_assert(sizeof(void*) != 8 || sizeof(lock_meta) == 24, "lock_meta is 24 bytes on 64-bit targets");
 
 // Drops an interned name's reference when its lock is destroyed. Out of line (base/labels.cpp).
 LOCKGRAPH_COLD void release_label(lock_meta& m) noexcept;
