@@ -172,6 +172,24 @@ TEST(LockClasses, MemberLocksBuiltByOneConstructorAreDistinctClasses) {
   }
 }
 
+// The same member of the elements of an array (LevelDB's 16 cache shards) is one class.
+struct shard {
+  lockgraph::mutex mu;
+  int usage = 0;
+  shard() {}
+};
+constexpr int kShardLine = __LINE__ - 2;
+
+TEST(LockClasses, ArrayElementsShareOneClass) {
+  shard shards[16];
+  std::thread([&] { in_order(shards[3].mu, shards[5].mu); }).join();
+  std::thread([&] { in_order(shards[5].mu, shards[3].mu); }).join();
+  const auto reps = lockgraph::reports();
+  ASSERT_EQ(reps.size(), 1u);
+  EXPECT_EQ(reps[0].scope, "instance");
+  EXPECT_EQ(reps[0].classes, (std::vector<std::string>{file_line(kShardLine), file_line(kShardLine)}));
+}
+
 constexpr lockgraph::lock_class g_shard_class("cache.shard");
 constinit lockgraph::mutex g_constant_shard(g_shard_class);  // constexpr: constant-initialised
 

@@ -302,27 +302,28 @@ std::string class_key(const lock_meta& m) { return label_ref::of(m).str(); }
 // by the same code); new code just above the previous lock of that line → the next rank (the next
 // member); anything else → a new object starts, rank 0. Lock constructions at other lines in between
 // (a member object with locks of its own) do not disturb the run.
-std::uint16_t member_index(const char* file, std::uint32_t line, const void* code, const void* self) noexcept {
-  constexpr std::size_t kSites = 8;                // lines followed at once, per thread
-  constexpr std::size_t kCodes = 16;               // members remembered per line
-  constexpr std::uintptr_t kObjectSpan = 4096;     // members farther apart than this: another object
-  struct run {
-    const char* file;
-    std::uint32_t line;
-    std::uint32_t count;  // members of the current object so far (the first kCodes remembered)
-    std::uintptr_t last;  // address of the last lock built at this line
-    const void* codes[kCodes];
-  };
-  static thread_local run runs[kSites];
-  static thread_local std::size_t next_victim = 0;
+std::uint16_t member_index(member_runs& my, const char* file, std::uint32_t line, const void* code,
+                           const void* self) noexcept {
+  constexpr std::uintptr_t kObjectSpan = 4096;  // members farther apart than this: another object
+  constexpr std::size_t kSites = member_runs::kSites;
+  constexpr std::size_t kCodes = member_runs::kCodes;
+  using run = member_runs::run;
   const auto at = reinterpret_cast<std::uintptr_t>(self);
-  run* r = nullptr;
-  for (run& x : runs) {
-    if (x.file == file && x.line == line) r = &x;
+  run* r = &my.runs[my.last % kSites];
+  if (r->file != file || r->line != line) {
+    r = nullptr;
+    for (std::uint32_t i = 0; i < kSites; ++i) {
+      if (my.runs[i].file == file && my.runs[i].line == line) {
+        r = &my.runs[i];
+        my.last = i;
+        break;
+      }
+    }
   }
   if (r == nullptr) {
-    r = &runs[next_victim];
-    next_victim = (next_victim + 1) % kSites;
+    my.last = my.victim % kSites;
+    r = &my.runs[my.last];
+    my.victim = (my.last + 1) % kSites;
     r->file = file;
     r->line = line;
     r->count = 0;

@@ -65,10 +65,30 @@ LOCKGRAPH_ALWAYS_INLINE std_site_pcs capture_std_site() noexcept {
 #endif
 }
 
+// What member_index() remembers per thread: the last few lines that built locks, and for each the codes
+// of the members of the object being built (base/labels.cpp explains the rule).
+struct member_runs {
+  static constexpr std::size_t kSites = 4;  // lines followed at once
+  static constexpr std::size_t kCodes = 8;  // members remembered per line
+  struct run {
+    const char* file;
+    std::uint32_t line;
+    std::uint32_t count;  // members of the current object so far (the first kCodes remembered)
+    std::uintptr_t last;  // address of the last lock built at this line
+    const void* codes[kCodes];
+  };
+  run runs[kSites];
+  std::uint32_t last;    // the run used last
+  std::uint32_t victim;  // the next run to reuse for a new line
+};
+// In the header, like tl_record: the program's own code computes its address without a call.
+inline thread_local member_runs tl_member_runs{};
+
 // The rank of a lock built at `file`:`line` by the code at `code` among the locks the same construction
 // of one object builds at that line (0, 1, 2...; see lockgraph/lock_class.hpp). Out of line
-// (base/labels.cpp); touches only thread-local state.
-std::uint16_t member_index(const char* file, std::uint32_t line, const void* code, const void* self) noexcept;
+// (base/labels.cpp); touches only the calling thread's `runs` (tl_member_runs).
+std::uint16_t member_index(member_runs& runs, const char* file, std::uint32_t line, const void* code,
+                           const void* self) noexcept;
 
 // Interns `name` (one reference): the text of a label_interned label. Out of line (base/labels.cpp).
 const char* intern_label(std::string_view name) noexcept;
@@ -100,7 +120,7 @@ struct lock_meta {
   constexpr lock_meta(site where, lock_type t) noexcept
       : label(where.file), line(where.line), type(t), named(label_site) {
     if (where.code != nullptr && !where.in_std) {  // never in a constant expression (code is null there)
-      member = member_index(where.file, where.line, where.code, this);
+      member = member_index(tl_member_runs, where.file, where.line, where.code, this);
     }
     if (where.in_std) {  // constructed by the standard library: only when optimizing, never constant
       const std_site_pcs s = capture_std_site();
