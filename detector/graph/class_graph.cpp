@@ -167,6 +167,8 @@ bool class_graph::instance_cycle(const edge_key& k, const held_set& held, const 
     gates_of_[k.to].push_back(k);
     any_gates_.store(true, std::memory_order_release);
   }
+  // An edge the graph could not name (no edge id) has no known gate: the cycle is not gated.
+  if (p.edge_ids.size() != p.locks.size() || report_gated_) return true;
   gated_cycle c;
   for (const edge_id& e : p.edge_ids) c.instance_edges.push_back({e.from, e.to, e.from_shared, e.to_shared});
   c.gate = cycle_gate(c);
