@@ -53,6 +53,7 @@ TEST(Fingerprint, ClassKeyDropsAddressesAndInstanceNumbers) {
   EXPECT_EQ(class_key("cache_mu"), "cache_mu");
   EXPECT_EQ(class_key("inv0.a"), "inv0.a");           // an inner number names the lock, not an instance
   EXPECT_EQ(class_key("bank.cpp:27"), "bank.cpp:27");  // a construction site is the class itself
+  EXPECT_EQ(class_key("registry-inl.h:35[1]"), "registry-inl.h:35[1]");  // a member rank: a class too
   EXPECT_EQ(class_key("v2"), "v#");
 }
 

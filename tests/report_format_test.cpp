@@ -396,6 +396,8 @@ TEST(ReportFormat, JsonLockOrderInversion) {
     "cache_mu",
     "sched_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [
     {
       "from": "cache_mu",
@@ -445,6 +447,8 @@ TEST(ReportFormat, JsonDeadlock) {
     "sched_mu",
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {
@@ -505,6 +509,8 @@ TEST(ReportFormat, JsonSelfDeadlock) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [],
   "thread": {"id": 0, "name": ""},
@@ -540,6 +546,8 @@ TEST(ReportFormat, JsonUnreleasedLock) {
     "cache_mu",
     "sched_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {
@@ -584,6 +592,8 @@ TEST(ReportFormat, JsonBadUnlock) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [],
   "thread": {"id": 2, "name": "worker-2"},
@@ -612,6 +622,8 @@ TEST(ReportFormat, JsonLongWait) {
   "locks": [
     "cache_mu"
   ],
+  "scope": "instance",
+  "classes": [],
   "edges": [],
   "threads": [
     {

@@ -129,7 +129,8 @@ TEST(ReportHandler, AnyThrowIsCaughtAndTheHandlerStaysInstalled) {
 // A handler that locks a lock its thread holds would hang silently today (the handler runs with
 // checking off): the self-deadlock is reported anyway and the process aborts, like any self-deadlock.
 TEST(ReportHandler, HandlerLockingAHeldLockIsReportedAsSelfDeadlock) {
-  const run_result r = run_life({"handler_self_lock"}, "", 10s);
+  // The inversion is taken while hs.held is held on both edges: a gated cycle, reported on request.
+  const run_result r = run_life({"handler_self_lock"}, "gate_locks=report", 10s);
   EXPECT_FALSE(r.timed_out) << r.describe();
   EXPECT_TRUE(r.killed_by(SIGABRT)) << r.describe();
   EXPECT_NE(r.err.find("self-deadlock"), std::string::npos) << r.describe();

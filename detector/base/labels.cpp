@@ -222,7 +222,7 @@ void unlock_labels_after_fork() noexcept {
   for (std::size_t i = kStripes; i-- > 0;) stripes()[i].mu.unlock();
 }
 
-label_ref::label_ref(const label_ref& o) noexcept : text(o.text), line(o.line), kind(o.kind) {
+label_ref::label_ref(const label_ref& o) noexcept : text(o.text), line(o.line), kind(o.kind), member(o.member) {
   if (kind == label_interned) acquire(node_of_text(text));
 }
 
@@ -233,6 +233,7 @@ label_ref& label_ref::operator=(const label_ref& o) noexcept {
   text = o.text;
   line = o.line;
   kind = o.kind;
+  member = o.member;
   return *this;
 }
 
@@ -262,6 +263,7 @@ label_ref label_ref::of(const lock_meta& m) noexcept {
     out.line = static_cast<std::uint32_t>(n->size);
   } else {
     out.line = m.line;
+    if (kind == label_site) out.member = m.member;
   }
   out.text = text;
   out.kind = kind;
@@ -277,6 +279,7 @@ std::string label_ref::str() const {
       std::string out(file);
       out.push_back(':');
       out.append(std::to_string(line));
+      if (member != 0) out += "[" + std::to_string(member) + "]";
       return out;
     }
     case label_interned: {
@@ -288,6 +291,60 @@ std::string label_ref::str() const {
     default:
       return std::string(text, line);
   }
+}
+
+std::string class_key(const lock_meta& m) { return label_ref::of(m).str(); }
+
+// The members of one object are built one after the other by its constructor, at ascending addresses
+// close together, each by its own code, all with the constructor's line. Per thread and per line (a few
+// lines at a time), the codes of the object being built are kept in order: code seen before at that
+// line → the same rank (the same member of another object: an array's elements, a second object built
+// by the same code); new code just above the previous lock of that line → the next rank (the next
+// member); anything else → a new object starts, rank 0. Lock constructions at other lines in between
+// (a member object with locks of its own) do not disturb the run.
+std::uint16_t member_index(member_runs& my, const char* file, std::uint32_t line, const void* code,
+                           const void* self) noexcept {
+  constexpr std::uintptr_t kObjectSpan = 4096;  // members farther apart than this: another object
+  constexpr std::size_t kSites = member_runs::kSites;
+  constexpr std::size_t kCodes = member_runs::kCodes;
+  using run = member_runs::run;
+  const auto at = reinterpret_cast<std::uintptr_t>(self);
+  run* r = &my.runs[my.last % kSites];
+  if (r->file != file || r->line != line) {
+    r = nullptr;
+    for (std::uint32_t i = 0; i < kSites; ++i) {
+      if (my.runs[i].file == file && my.runs[i].line == line) {
+        r = &my.runs[i];
+        my.last = i;
+        break;
+      }
+    }
+  }
+  if (r == nullptr) {
+    my.last = my.victim % kSites;
+    r = &my.runs[my.last];
+    my.victim = (my.last + 1) % kSites;
+    r->file = file;
+    r->line = line;
+    r->count = 0;
+  }
+  std::uint32_t rank = 0;
+  bool found = false;
+  for (std::uint32_t i = 0; i < r->count && i < kCodes; ++i) {
+    if (r->codes[i] == code) {
+      rank = i;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    if (r->count == 0 || at <= r->last || at - r->last >= kObjectSpan) r->count = 0;  // a new object
+    rank = r->count;
+    if (rank < kCodes) r->codes[rank] = code;
+    if (r->count < UINT16_MAX) ++r->count;
+  }
+  r->last = at;
+  return static_cast<std::uint16_t>(rank);
 }
 
 void prepare_label(const lock_meta& m) noexcept {

@@ -32,6 +32,13 @@ struct text {
   std::string_view accepted;
 };
 
+// A two-valued option spelled with words (gate_locks=ignore|report): `off` stores false, `on` true.
+struct choice {
+  bool options::*field;
+  std::string_view off;
+  std::string_view on;
+};
+
 // dump_signal: 0 (off) or a signal lockgraph can catch and that the kernel sends asynchronously. Not
 // SIGKILL/SIGSTOP (no handler can be installed), not the synchronous SIGILL, SIGTRAP, SIGABRT, SIGBUS,
 // SIGFPE, SIGSEGV, SIGSYS (a handler that returns re-runs the fault; SIGABRT is lockgraph's own abort),
@@ -49,7 +56,7 @@ struct signal_number {
 
 struct option_spec {
   std::string_view key;
-  std::variant<text, bool options::*, bounded<int>, bounded<unsigned>, signal_number> target;
+  std::variant<text, bool options::*, bounded<int>, bounded<unsigned>, signal_number, choice> target;
 };
 
 constexpr std::array kSpecs = {
@@ -69,6 +76,8 @@ constexpr std::array kSpecs = {
     option_spec{"lock_order", text{&options::lock_order, "lock_order=FILE (a declared lock order)"}},
     option_spec{"lock_order_strict", &options::lock_order_strict},
     option_spec{"suppressions", text{&options::suppressions, "suppressions=FILE"}},
+    option_spec{"classes", &options::classes},
+    option_spec{"gate_locks", choice{&options::gate_locks_report, "ignore", "report"}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.
@@ -130,6 +139,7 @@ std::string accepted_values(const option_spec& spec) {
       overloaded{
           [](const text& t) { return std::string(t.accepted); },
           [](bool options::*) { return std::string("0 or 1"); },
+          [](const choice& c) { return std::string(c.off) + " or " + std::string(c.on); },
           [](const signal_number&) {
             return std::string(
                 "0 (off) or a catchable asynchronous signal: 1-3, 10, 12-18, 20-30 or 34-64; not 9 or 19 "
@@ -170,6 +180,11 @@ std::string apply(std::string_view source, const option_spec& spec, std::string_
             return true;
           },
           [&](bool options::*field) { return parse_bool(value, out.*field); },
+          [&](const choice& c) {
+            if (value != c.off && value != c.on) return false;
+            out.*c.field = value == c.on;
+            return true;
+          },
           [&](const signal_number& sig) {
             std::uint32_t parsed = 0;
             if (!parse_bounded(value, 64, parsed) || !signal_number::acceptable(parsed)) return false;

@@ -37,6 +37,8 @@ struct options {
                                    //   that the file does not allow
   std::string suppressions;        // suppressions=FILE: rules "<kind>:<glob>" for reports not to raise
                                    //   (read by the runtime; see report/suppressions.hpp)
+  bool classes = true;             // classes=0|1: also report cycles of lock classes (class_graph.hpp)
+  bool gate_locks_report = false;  // gate_locks=ignore|report: report cycles a gate lock serialises
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

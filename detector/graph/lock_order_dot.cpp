@@ -70,10 +70,17 @@ std::string lock_order_dot_text(const lock_order_snapshot& s) {
   }
   for (const auto& [e, label] : shown) {
     std::string attrs;
-    if (e->in_cycle || e->rejected) attrs = "color=red, fontcolor=red, penwidth=2";
+    if (e->gated) {
+      attrs = "color=orange, fontcolor=orange, penwidth=2";  // a cycle a gate lock serialises: not reported
+    } else if (e->in_cycle || e->rejected) {
+      attrs = "color=red, fontcolor=red, penwidth=2";
+    }
     const char* style = e->from_try ? "dotted" : (e->to_shared || e->from_shared) ? "dashed" : nullptr;
     if (style != nullptr) attrs += std::string(attrs.empty() ? "" : ", ") + "style=" + style;
     dot.add_edge(ids[e->from], ids[e->to], label, attrs);
+  }
+  for (std::size_t i = 0; i < s.notes.size(); ++i) {
+    dot.add_node("note" + std::to_string(i), s.notes[i], "shape=note");
   }
   return std::move(dot).finish();
 }

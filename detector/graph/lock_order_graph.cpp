@@ -192,6 +192,7 @@ void lock_order_graph::describe_cycle(const std::vector<cycle_detector::node_id>
   std::map<std::string, int> uses;
   std::vector<std::string> labels;
   for (std::uint64_t l : locks) labels.push_back(nodes_.at(l).label.str());
+  out->classes = labels;  // a lock's label is its class key (base/labels.hpp)
   for (const auto& s : labels) ++uses[s];
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (uses[labels[i]] > 1) labels[i] += "#" + std::to_string(slot_number(locks[i]));
@@ -453,7 +454,7 @@ lock_order_snapshot lock_order_graph::snapshot(std::size_t max_edges) const {
   std::map<const sighting*, std::string> sites;
   for (const auto& info : infos) {
     lock_order_snapshot::edge e{info->key.from, info->key.to, info->key.from_shared, info->key.to_shared,
-                                info->from_try, info->rejected, false, info->spliced, {}, {}};
+                                info->from_try, info->rejected, false, info->spliced, false, {}, {}};
     if (info->seen) {
       e.thread = info->seen->thread;
       auto [it, fresh] = sites.try_emplace(info->seen.get());

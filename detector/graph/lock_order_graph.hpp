@@ -77,6 +77,7 @@ struct lock_order_snapshot {
     bool rejected;  // closed a cycle (kept out of the order)
     bool in_cycle;  // on a reported cycle
     bool spliced;   // through a destroyed lock
+    bool gated = false;  // on a cycle not reported because a gate lock serialises it (class_graph.hpp)
     thread_ref thread;
     std::string site;  // innermost user frame of the first sighting, symbolized
   };
@@ -84,6 +85,8 @@ struct lock_order_snapshot {
   std::vector<edge> edges;
   std::size_t omitted_edges = 0;  // edges left out by snapshot(max_edges)
   std::size_t omitted_nodes = 0;
+  // Filled by the caller, from the class graph: same-class nestings and gated cycles, one line each.
+  std::vector<std::string> notes;
 };
 
 // What add() did with an edge.

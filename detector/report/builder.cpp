@@ -26,7 +26,7 @@ std::string sorted_parts(std::vector<std::string> parts) {
 }
 
 std::string inversion_summary(const problem& p) {
-  std::string s = "lock-order inversion: ";
+  std::string s = p.scope == "class" ? "lock-order inversion between lock classes: " : "lock-order inversion: ";
   for (const auto& l : p.locks) s += l + " => ";
   return s + (p.locks.empty() ? std::string() : p.locks.front());
 }
@@ -135,9 +135,11 @@ report build_report(const problem& p) {
   r.thread = p.thread;
   r.held = p.held;
   r.stack = p.stack;
+  r.scope = p.scope.empty() ? "instance" : p.scope;
   switch (p.kind) {
     case report_kind::lock_order_inversion:
       r.locks = p.locks;
+      r.classes = p.classes;
       r.declared = p.declared;
       r.declaration = p.declaration;
       r.summary = p.declared && p.locks.size() == 2 ? declared_summary(p) : inversion_summary(p);
@@ -192,7 +194,8 @@ std::string dedupe_key(const problem& p) {
         parts.push_back(std::to_string(e.from) + (e.from_shared ? "s" : "x") + ">" + std::to_string(e.to) +
                         (e.to_shared ? "s" : "x"));
       }
-      return "inversion" + sorted_parts(std::move(parts));
+      // Class-scope edge ids are class nodes, another numbering than lock nodes.
+      return (p.scope == "class" ? "class_inversion" : "inversion") + sorted_parts(std::move(parts));
     }
     case report_kind::deadlock: {
       std::vector<std::string> parts;

@@ -67,7 +67,9 @@ std::string class_key(std::string_view label) {
   while (end > 0 && (out[end - 1] == ']' || out[end - 1] == ')' || out[end - 1] == '>')) --end;
   std::size_t begin = end;
   while (begin > 0 && is_digit(out[begin - 1])) --begin;
-  if (begin < end && begin > 0 && out[begin - 1] != ':' && !is_digit(out[begin - 1])) {
+  // Nor the member rank of one ("registry-inl.h:35[1]", see README "Lock classes"): a class of its own.
+  const bool member_rank = begin >= 2 && out[begin - 1] == '[' && is_digit(out[begin - 2]);
+  if (begin < end && begin > 0 && out[begin - 1] != ':' && !is_digit(out[begin - 1]) && !member_rank) {
     out.replace(begin, end - begin, "#");
   }
   return out;

@@ -230,6 +230,10 @@ std::string to_json(const report& r) {
   w.string(r.summary);
   w.key("locks");
   write_strings(w, r.locks);
+  w.key("scope");
+  w.string(r.scope.empty() ? "instance" : r.scope);
+  w.key("classes");
+  write_strings(w, r.classes);
   w.key("edges");
   write_edges(w, r.edges);
   w.key("threads");

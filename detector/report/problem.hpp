@@ -44,6 +44,11 @@ struct problem {
 //  - assertion_failed: locks = {the lock}, `assertion` = the member called ("assert_held()"), `when` =
   //    its site ("file.cpp:12"), `held_as` = how the thread holds the lock.
   std::vector<std::string> locks;
+  // lock_order_inversion: "instance" (a cycle of locks; the default when empty) or "class" (a cycle of
+  // lock classes: `locks` are the class names, edges[i] one real acquisition); `classes` are the class
+  // keys of `locks` (base/labels.hpp, class_key()), in the same order.
+  std::string scope;
+  std::vector<std::string> classes;
   std::vector<lock_edge> edges;
   std::vector<edge_id> edge_ids;
   std::vector<thread_state> threads;

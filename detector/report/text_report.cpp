@@ -195,8 +195,14 @@ void append_lock_order_inversion(std::string& out, const report& r) {
     append_declared_violation(out, r);
     return;
   }
-  out += "lockgraph: lock-order-inversion (potential deadlock)\n";
-  out += "  Cycle in lock order graph: ";
+  const bool by_class = r.scope == "class";
+  if (by_class) {
+    out += "lockgraph: lock-order-inversion between lock classes (potential deadlock)\n";
+    out += "  Cycle in lock class graph: ";
+  } else {
+    out += "lockgraph: lock-order-inversion (potential deadlock)\n";
+    out += "  Cycle in lock order graph: ";
+  }
   const std::size_t shown_locks = std::min(r.locks.size(), kMaxShown);
   for (std::size_t i = 0; i < shown_locks; ++i) out += esc(r.locks[i]) + " => ";
   if (r.locks.size() > shown_locks) out += "... => ";
@@ -204,11 +210,22 @@ void append_lock_order_inversion(std::string& out, const report& r) {
   if (r.locks.size() > shown_locks) {
     out += " (" + std::to_string(r.locks.size() - shown_locks) + " more locks, cycle truncated)";
   }
-  out += "\n\n";
+  out += "\n";
+  if (by_class) {
+    out += "  (locks of these classes, not necessarily the same objects: each class is a lock's name or the\n"
+           "   place that constructed it; the same code run on other objects can close the cycle)\n";
+  }
+  out += "\n";
 
   const std::size_t shown_edges = std::min(r.edges.size(), kMaxShown);
   for (std::size_t i = 0; i < shown_edges; ++i) {
     const lock_edge& e = r.edges[i];
+    if (by_class) {
+      out += "  a lock of class " + esc(e.to) + " acquired while holding one of class " + esc(e.from) +
+             " in thread " + thread_name(e.thread) + ":\n";
+      append_stack(out, e.stack, "    ");
+      continue;
+    }
     out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
            std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
     append_stack(out, e.stack, "    ");

@@ -1,5 +1,6 @@
 // api.cpp: the public functions of lockgraph/{report,options,graphviz,check}.hpp and set_thread_name().
 // Each one only reaches into the runtime; none holds state of its own.
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -42,7 +43,15 @@ void set_thread_name(std::string_view name) noexcept {
 // much it left out: a graph of millions of edges is not readable, and Graphviz cannot lay it out.
 std::string lock_order_dot() {
   constexpr std::size_t kDotMaxEdges = 2000;
-  return detail::lock_order_dot_text(detail::rt().graph.snapshot(kDotMaxEdges));
+  detail::runtime& r = detail::rt();
+  detail::lock_order_snapshot s = r.graph.snapshot(kDotMaxEdges);
+  s.notes = r.classes.notes();
+  const std::vector<detail::edge_key> gated = r.classes.gated_edges();
+  for (auto& e : s.edges) {
+    const detail::edge_key k{e.from, e.to, e.from_shared, e.to_shared};
+    e.gated = std::find(gated.begin(), gated.end(), k) != gated.end();
+  }
+  return detail::lock_order_dot_text(s);
 }
 
 std::string wait_for_dot() {

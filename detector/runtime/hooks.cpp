@@ -7,6 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "base/stack_trace.hpp"
 #include "runtime/runtime.hpp"
 #include "threads/all_blocked.hpp"
@@ -197,8 +200,9 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
   }
 }
 
-// The class a declared lock order names a lock by: its name, or "file:line" of its construction.
-std::string declared_class_of(const lock_meta& m) { return label_ref::of(m).str(); }
+// The class a declared lock order names a lock by (base/labels.hpp): its name, its lock_class's name,
+// or "file:line" of its construction.
+std::string declared_class_of(const lock_meta& m) { return class_key(m); }
 
 // lock_order=FILE: `m` is about to be acquired (blocking) while the thread holds entries [0, d): each
 // held lock against the declaration, not only the nearest (what this run recorded need not contain
@@ -229,6 +233,26 @@ std::vector<problem> declared_violations(runtime& r, thread_record* t, std::uint
     edge.thread = p.thread;
     p.held = held_locks(t);
   }
+  return out;
+}
+
+// The locks the thread holds exclusive (a possible gate: class_graph.hpp), but entry `skip` (the edge's
+// source) and the lock being taken: sorted graph nodes. Only the kMaxGates outermost ones: a gate is an
+// outer lock, and a deep nesting must not cost O(depth) per edge (O(depth^2) in all).
+held_set held_except(thread_record* t, std::uint32_t skip, std::uint64_t target) {
+  constexpr std::size_t kMaxGates = 4;
+  held_set out;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  for (std::uint32_t j = 0; j < d && out.size() < kMaxGates; ++j) {
+    if (j == skip) continue;
+    const held_entry* e = own_held_at(t, j);
+    if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
+    if ((e->mode.load(std::memory_order_relaxed) & mode_shared) != 0) continue;  // readers serialise nothing
+    const std::uint64_t n = e->node.load(std::memory_order_relaxed);
+    if (n != 0 && n != target) out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -345,6 +369,13 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
       bool rejected = false;
       if (r.graph.known(k, &rejected)) {
         if (rejected) transmits = false;
+        // Taken again with another held-stack sequence (that is why it is here): the locks held this
+        // time may be fewer, which shrinks the edge's gate sets (class_graph.hpp).
+        if (r.classes.may_gate()) {
+          std::vector<problem> broken;
+          r.classes.sighting(k, held_except(t, i, node), &broken);
+          for (const problem& p : broken) r.sink.raise(p);
+        }
       } else {
         if (!captured) {
           stack = capture_stack(r.opts.stack_depth);
@@ -358,9 +389,22 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
           cycle.thread = me;
           cycle.held = held_locks(t);
           cycle.stack = stack;
-          r.sink.raise(cycle);
+          // Not reported (kept) when one gate lock was held at every sighting of every edge of it.
+          if (r.classes.instance_cycle(k, held_except(t, i, node), cycle)) r.sink.raise(cycle);
         } else if (o == edge_outcome::capped) {
           break;
+        } else if (o == edge_outcome::accepted) {
+          // A new lock edge is the only way into the class graph: known edges never get here.
+          problem by_class;
+          std::vector<problem> broken;
+          const lock_meta* from = e->lock.load(std::memory_order_relaxed);
+          if (r.classes.add_edge(k, *from, m, held_except(t, i, node), me, stack, &by_class, &broken)) {
+            by_class.thread = me;
+            by_class.held = held_locks(t);
+            by_class.stack = stack;
+            r.sink.raise(by_class);
+          }
+          for (const problem& p : broken) r.sink.raise(p);
         }
       }
       if (transmits) {
@@ -520,7 +564,10 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   }
   if (held) forget_orphan(&m);
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-  if (node != 0) r->graph.remove(node);
+  if (node != 0) {
+    r->graph.remove(node);
+    r->classes.remove(node);
+  }
 }
 
 void cv_begin_wait(lock_meta& cv, lock_meta& mu, bool timed) noexcept {

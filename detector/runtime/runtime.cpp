@@ -33,6 +33,7 @@ void before_fork() noexcept {
   runtime* r = g_runtime.load(std::memory_order_acquire);
   if (r == nullptr) return;
   r->graph.lock_for_fork();
+  r->classes.lock_for_fork();
   r->sink.lock_for_fork();
   lock_labels_for_fork();  // after the graph's lock: a graph node may drop a name's last reference
 }
@@ -42,6 +43,7 @@ void after_fork_in_parent() noexcept {
   if (r == nullptr) return;
   unlock_labels_after_fork();
   r->sink.unlock_after_fork();
+  r->classes.unlock_after_fork();
   r->graph.unlock_after_fork();
 }
 
@@ -122,6 +124,8 @@ runtime* create_runtime() noexcept {
   load_suppressions(*r);
   r->graph.set_max_edges(r->opts.max_edges);
   load_declared_order(*r);
+  r->classes.set_report_gated(r->opts.gate_locks_report);
+  r->classes.set_classes(r->opts.classes);
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }
@@ -192,6 +196,11 @@ __attribute__((destructor)) void lockgraph_process_exit() {
     if (ending != nullptr) ++t->bypass;  // the sink's handler runs here: its locks are not checked
     for (const problem& p : locks_held_at_exit(ending)) r->sink.raise(p);
     if (ending != nullptr) --t->bypass;
+  }
+  // Cycles a gate lock serialises were kept, not reported: one line says so (and how to see them).
+  if (r->opts.print_reports) {
+    const std::string gated = r->classes.gated_summary();
+    if (!gated.empty()) r->sink.print(gated + "\n");
   }
   r->sink.finish();
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {

@@ -8,6 +8,7 @@
 
 #include "base/options.hpp"
 #include "graph/declared_order.hpp"
+#include "graph/class_graph.hpp"
 #include "graph/lock_order_graph.hpp"
 #include "report/report_sink.hpp"
 #include "threads/thread_registry.hpp"
@@ -18,6 +19,7 @@ struct runtime {
   options opts;  // immutable after construction
   lock_order_graph graph;
   declared_order order;  // lock_order=FILE; immutable after construction
+  class_graph classes;  // lock classes and gate sets; fed from the slow path only
   report_sink sink{opts};
 };
 

@@ -61,6 +61,7 @@ class condition_variable {
   template <std::size_t N>
   explicit condition_variable(char (&)[N]) noexcept {}
   explicit condition_variable(std::string_view) noexcept {}
+  explicit condition_variable(site) noexcept {}
 #endif
   condition_variable(const condition_variable&) = delete;
   condition_variable& operator=(const condition_variable&) = delete;

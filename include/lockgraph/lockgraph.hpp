@@ -12,6 +12,7 @@
 #include "lockgraph/condition_variable.hpp"
 #include "lockgraph/graphviz.hpp"
 #include "lockgraph/guards.hpp"
+#include "lockgraph/lock_class.hpp"
 #include "lockgraph/mutex.hpp"
 #include "lockgraph/options.hpp"
 #include "lockgraph/report.hpp"

@@ -7,7 +7,9 @@
 //    literal is kept as it is (constexpr: a named global is constant-initialised, and may be constinit),
 //    any other name is copied and shared by the locks of that name until the last one is destroyed.
 //    An unnamed lock is labelled with the file:line where it was constructed (the user's line when
-//    the standard library constructed it, in optimised builds).
+//    the standard library constructed it, in optimised builds); `explicit T(lockgraph::site)` lets a
+//    wrapper pass its own caller's site on, and `explicit T(const lockgraph::lock_class&)` puts the
+//    lock in an explicit class (see lock_class.hpp).
 //  - lock() records the lock-order edge held -> this lock for every lock the thread holds, before it may
 //    block, and checks it for a cycle (lock_order_inversion, reported once per distinct cycle);
 //  - lock() of a non-recursive lock the thread already holds reports self_deadlock and aborts;
@@ -36,6 +38,7 @@
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
+#include "lockgraph/lock_class.hpp"
 
 #include "lockgraph/thread_annotations.hpp"
 #if !LOCKGRAPH_DISABLED
@@ -61,6 +64,8 @@ class LOCKGRAPH_CAPABILITY("mutex") mutex : public detail::basic_lock<std::mutex
   template <std::size_t N>
   explicit mutex(char (&name)[N]) noexcept : basic_lock(name) {}
   constexpr explicit mutex(std::string_view name) noexcept : basic_lock(name) {}
+  // In the explicit class `c` (see lock_class.hpp), and labelled with its name.
+  constexpr explicit mutex(const lock_class& c) noexcept : basic_lock(c) {}
 };
 
 // Drop-in for std::timed_mutex.
@@ -74,6 +79,8 @@ class LOCKGRAPH_CAPABILITY("mutex") timed_mutex : public detail::basic_lock<std:
   template <std::size_t N>
   explicit timed_mutex(char (&name)[N]) noexcept : basic_lock(name) {}
   constexpr explicit timed_mutex(std::string_view name) noexcept : basic_lock(name) {}
+  // In the explicit class `c` (see lock_class.hpp), and labelled with its name.
+  constexpr explicit timed_mutex(const lock_class& c) noexcept : basic_lock(c) {}
 };
 
 // Drop-in for std::recursive_mutex. Re-entry by the owner adds nothing to the lock-order graph.
@@ -88,6 +95,8 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_mutex
   template <std::size_t N>
   explicit recursive_mutex(char (&name)[N]) noexcept : basic_recursive_lock(name) {}
   constexpr explicit recursive_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+  // In the explicit class `c` (see lock_class.hpp), and labelled with its name.
+  constexpr explicit recursive_mutex(const lock_class& c) noexcept : basic_recursive_lock(c) {}
 };
 
 // Drop-in for std::recursive_timed_mutex.
@@ -102,6 +111,8 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
   template <std::size_t N>
   explicit recursive_timed_mutex(char (&name)[N]) noexcept : basic_recursive_lock(name) {}
   constexpr explicit recursive_timed_mutex(std::string_view name) noexcept : basic_recursive_lock(name) {}
+  // In the explicit class `c` (see lock_class.hpp), and labelled with its name.
+  constexpr explicit recursive_timed_mutex(const lock_class& c) noexcept : basic_recursive_lock(c) {}
 };
 
 #else  // LOCKGRAPH_DISABLED: the std:: types, plus the naming constructor, annotations and assert_*.
@@ -118,6 +129,10 @@ class LOCKGRAPH_CAPABILITY("mutex") recursive_timed_mutex
     explicit name_(char (&)[N]) noexcept {}                             \
     template <int = 0> /* constexpr where the std:: twin's constructor is */ \
     constexpr explicit name_(std::string_view) noexcept {}              \
+    template <int = 0>                                                  \
+    constexpr explicit name_(site) noexcept {}                          \
+    template <int = 0>                                                  \
+    constexpr explicit name_(const lock_class&) noexcept {}             \
   }
 LOCKGRAPH_PLAIN_WRAPPER(mutex, std::mutex, false, false);
 LOCKGRAPH_PLAIN_WRAPPER(timed_mutex, std::timed_mutex, false, true);

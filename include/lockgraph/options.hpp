@@ -28,6 +28,9 @@
 //                         does not allow (default 0)
 //   suppressions=FILE     do not raise reports that a rule of FILE matches: one "<kind>:<glob>" a
 //                         line (kind a report_kind name or *), '#' comments (README "Suppressions")
+//   classes=0|1           also report cycles of lock classes (default 1; see lock_class.hpp)
+//   gate_locks=ignore|report  a cycle always taken under one gate lock: kept out of the reports
+//                         (default ignore: a DOT note and one line at exit) or reported
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP

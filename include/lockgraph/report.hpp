@@ -97,7 +97,8 @@ struct thread_state {
 // One detected problem. Which fields are filled depends on `kind`:
 //  - lock_order_inversion: `locks` is the cycle in lock order (not repeating the first at the end) and
 //    `edges[i]` is the first sighting of locks[i] -> locks[(i+1) % n]. `thread`, `held` and `stack` are
-//    the thread whose acquisition closed the cycle.
+//    the thread whose acquisition closed the cycle. `scope` says whether the locks or their classes
+//    form the cycle (see `scope` below).
 //  - deadlock: `threads[i]` waits for `locks[i]`, which is held by threads[(i+1) % n].
 //  - self_deadlock: `locks` = {the lock}; `thread`/`held`/`stack` = the thread about to block on it.
 //  - unreleased_lock: `locks` = the locks still held; `threads` = {their holder} (with `holds`).
@@ -132,6 +133,14 @@ struct report {
   // How many distinct problems with this fingerprint were raised in this process (50 account pairs
   // hitting one transfer() bug: 50). A repeat updates this count instead of raising another report.
   std::uint64_t occurrences = 1;
+  // "instance" when the locks themselves are the problem (every kind), or, for lock_order_inversion,
+  // "class" when their classes form the cycle "class" when their classes do (thread 1 took a1 then b1, thread 2 b2 then a2, with a1,
+  // a2 of class a and b1, b2 of class b: `locks` are then the class names and edges[i] one real
+  // acquisition per class edge). `classes` (lock_order_inversion only) are the lock classes of
+  // `locks`, in the same order: a lock's
+  // name, explicit lockgraph::lock_class, or construction site "file:line" (see lock_class.hpp).
+  std::string scope;
+  std::vector<std::string> classes;
 };
 
 // Called for every report raised, on the thread that raised it, after the report was printed and its

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
+#include "lockgraph/lock_class.hpp"
 
 #include "lockgraph/thread_annotations.hpp"
 #if !LOCKGRAPH_DISABLED
@@ -86,6 +87,7 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::basic_shared_l
   template <std::size_t N>
   explicit shared_mutex(char (&name)[N]) noexcept : basic_shared_lock(name) {}
   constexpr explicit shared_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
+  constexpr explicit shared_mutex(const lock_class& c) noexcept : basic_shared_lock(c) {}
 };
 
 // Drop-in for std::shared_timed_mutex.
@@ -101,6 +103,7 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex
   template <std::size_t N>
   explicit shared_timed_mutex(char (&name)[N]) noexcept : basic_shared_lock(name) {}
   constexpr explicit shared_timed_mutex(std::string_view name) noexcept : basic_shared_lock(name) {}
+  constexpr explicit shared_timed_mutex(const lock_class& c) noexcept : basic_shared_lock(c) {}
 };
 
 #else  // LOCKGRAPH_DISABLED
@@ -116,6 +119,10 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_mutex : public detail::plain_shared_l
   explicit shared_mutex(char (&)[N]) noexcept {}
   template <int = 0>  // constexpr where the std:: twin's constructor is
   constexpr explicit shared_mutex(std::string_view) noexcept {}
+  template <int = 0>
+  constexpr explicit shared_mutex(site) noexcept {}
+  template <int = 0>
+  constexpr explicit shared_mutex(const lock_class&) noexcept {}
 };
 class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_shared_lock<std::shared_timed_mutex> {
  public:
@@ -128,6 +135,10 @@ class LOCKGRAPH_CAPABILITY("mutex") shared_timed_mutex : public detail::plain_sh
   explicit shared_timed_mutex(char (&)[N]) noexcept {}
   template <int = 0>  // constexpr where the std:: twin's constructor is
   constexpr explicit shared_timed_mutex(std::string_view) noexcept {}
+  template <int = 0>
+  constexpr explicit shared_timed_mutex(site) noexcept {}
+  template <int = 0>
+  constexpr explicit shared_timed_mutex(const lock_class&) noexcept {}
 };
 
 #endif

@@ -116,6 +116,7 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Nativ
   template <std::size_t N>
   explicit basic_lock(char (&name)[N]) noexcept : meta_(name, Type) {}
   constexpr explicit basic_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  constexpr explicit basic_lock(const lock_class& c) noexcept : meta_(c, Type) {}
   ~basic_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     // A lock nobody holds can be taken; one that cannot is being destroyed while held.
     const bool held = !native_.try_lock();
@@ -240,6 +241,7 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_recursive_lock : public native_handle_
   template <std::size_t N>
   explicit basic_recursive_lock(char (&name)[N]) noexcept : meta_(name, Type) {}
   constexpr explicit basic_recursive_lock(std::string_view name) noexcept : meta_(name, Type) {}
+  constexpr explicit basic_recursive_lock(const lock_class& c) noexcept : meta_(c, Type) {}
   ~basic_recursive_lock() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
     const bool held = owner_.load(std::memory_order_relaxed) != nullptr;
     if (LOCKGRAPH_PREDICT_FALSE(held || meta_.node.load(std::memory_order_relaxed) != 0)) on_destroy(meta_, held);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "lockgraph/detail/config.hpp"
+#include "lockgraph/lock_class.hpp"
 
 namespace lockgraph::detail {
 
@@ -37,43 +38,7 @@ enum : std::uint8_t {
   label_std_site = 3,  // label: a code address in the constructing code, line: offset of a return address
 };
 
-// True for a file of the C++ standard library (libstdc++ or libc++). A lock constructed there, by
-// std::make_unique, std::vector, emplace_back..., is labelled with the user's code instead.
-#if defined(__clang__)
-// Clang does not fold a hand-written scan at the call site, but folds strstr of two literals.
-constexpr bool in_std_header(const char* file) noexcept {
-  if (__builtin_is_constant_evaluated()) return false;  // constant-initialised globals: user code
-  return __builtin_strstr(file, "/include/c++/") != nullptr;
-}
-#else
-// GCC folds this call with a literal argument (site::current() below) to a constant.
-constexpr bool in_std_header(const char* file) noexcept {
-  constexpr char pattern[] = "/include/c++/";
-  for (const char* p = file; *p != '\0'; ++p) {
-    std::size_t i = 0;
-    while (pattern[i] != '\0' && p[i] == pattern[i]) ++i;
-    if (pattern[i] == '\0') return true;
-  }
-  return false;
-}
-#endif
-
-// Where a primitive was constructed: its label when it has no name. Used as a default argument, so
-// __builtin_FILE/__builtin_LINE name the caller's construction site. `in_std` is decided at compile
-// time when optimizing (the scan folds to a constant) and is always false without optimization.
-struct site {
-  const char* file;
-  std::uint32_t line;
-  bool in_std = false;
-  static constexpr site current(const char* f = LOCKGRAPH_CALLER_FILE,
-                                std::uint32_t l = LOCKGRAPH_CALLER_LINE) noexcept {
-#if defined(__OPTIMIZE__) && (defined(__GNUC__) || defined(__clang__))
-    return site{f, l, in_std_header(f)};
-#else
-    return site{f, l, false};
-#endif
-  }
-};
+using site = ::lockgraph::site;
 
 // A code address inside the constructing code after inlining, and the return address of the function
 // it was inlined into (kept as an offset from the first when it fits in 32 bits, else 0). With
@@ -100,6 +65,31 @@ LOCKGRAPH_ALWAYS_INLINE std_site_pcs capture_std_site() noexcept {
 #endif
 }
 
+// What member_index() remembers per thread: the last few lines that built locks, and for each the codes
+// of the members of the object being built (base/labels.cpp explains the rule).
+struct member_runs {
+  static constexpr std::size_t kSites = 4;  // lines followed at once
+  static constexpr std::size_t kCodes = 8;  // members remembered per line
+  struct run {
+    const char* file;
+    std::uint32_t line;
+    std::uint32_t count;  // members of the current object so far (the first kCodes remembered)
+    std::uintptr_t last;  // address of the last lock built at this line
+    const void* codes[kCodes];
+  };
+  run runs[kSites];
+  std::uint32_t last;    // the run used last
+  std::uint32_t victim;  // the next run to reuse for a new line
+};
+// In the header, like tl_record: the program's own code computes its address without a call.
+inline thread_local member_runs tl_member_runs{};
+
+// The rank of a lock built at `file`:`line` by the code at `code` among the locks the same construction
+// of one object builds at that line (0, 1, 2...; see lockgraph/lock_class.hpp). Out of line
+// (base/labels.cpp); touches only the calling thread's `runs` (tl_member_runs).
+std::uint16_t member_index(member_runs& runs, const char* file, std::uint32_t line, const void* code,
+                           const void* self) noexcept;
+
 // Interns `name` (one reference): the text of a label_interned label. Out of line (base/labels.cpp).
 const char* intern_label(std::string_view name) noexcept;
 
@@ -109,9 +99,11 @@ constexpr std::size_t bounded_length(const char* s, std::size_t n) noexcept {
   return i;
 }
 
-// Per-primitive identity, embedded in every lockgraph type (24 bytes). Trivial to construct for
+// Per-primitive identity, embedded in every lockgraph type (24 bytes). Cheap to construct for
 // unnamed locks: the label is the construction site, kept as two words and formatted only when a
-// report needs it. The graph node is taken lazily the first time the lock is nested with another.
+// report needs it, plus its member rank (one out-of-line call touching thread-local state only, at
+// run time; none for a constant-initialised global). The graph node is taken lazily the first time
+// the lock is nested with another.
 // Every constructor but the interning one is constexpr, so globals are constant-initialised.
 struct lock_meta {
   // Graph node id (slot + generation), 0 until the lock first takes part in a lock-order edge.
@@ -122,9 +114,14 @@ struct lock_meta {
   std::uint32_t line;
   lock_type type;
   std::uint8_t named;  // label_site, label_literal, label_interned or label_std_site
+  // label_site: the rank among the locks one object's construction builds at that line (member_index()).
+  std::uint16_t member = 0;
 
   constexpr lock_meta(site where, lock_type t) noexcept
       : label(where.file), line(where.line), type(t), named(label_site) {
+    if (where.code != nullptr && !where.in_std) {  // never in a constant expression (code is null there)
+      member = member_index(tl_member_runs, where.file, where.line, where.code, this);
+    }
     if (where.in_std) {  // constructed by the standard library: only when optimizing, never constant
       const std_site_pcs s = capture_std_site();
       if (s.pc != nullptr) {
@@ -134,6 +131,10 @@ struct lock_meta {
       }
     }
   }
+  // An explicit class: labelled with the class's name, kept as it is like a literal (a lock_class and
+  // its name outlive its locks), so every lock of the class is in the class of that name.
+  constexpr lock_meta(const lock_class& c, lock_type t) noexcept
+      : label(c.name().data()), line(static_cast<std::uint32_t>(c.name().size())), type(t), named(label_literal) {}
   // A string literal (or any array of static storage): kept as it is, never copied, so this is a
   // constant expression and a named global is constant-initialised (with or without constinit).
   // Trailing NULs of a larger array are not part of the name; embedded ones are.
@@ -164,6 +165,8 @@ struct lock_meta {
   lock_meta(const lock_meta&) = delete;
   lock_meta& operator=(const lock_meta&) = delete;
 };
+
+static_assert(sizeof(void*) != 8 || sizeof(lock_meta) == 24, "lock_meta is 24 bytes on 64-bit targets");
 
 // Drops an interned name's reference when its lock is destroyed. Out of line (base/labels.cpp).
 LOCKGRAPH_COLD void release_label(lock_meta& m) noexcept;
