@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kAllKeys =
     "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
-    "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix, max_edges";
+    "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix, max_edges, edge_log";
 constexpr std::string_view kFormat = "(format: key=value pairs separated by ':', ',' or spaces)";
 
 // Parses `text` over default options; the error message, or "" on success.
@@ -201,7 +201,7 @@ TEST(Options, UnknownKeyListsAcceptedKeys) {
   EXPECT_EQ(error_for("exit_code=1"),
             "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: report_dir, exitcode, enabled, "
             "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit, dump_signal, "
-            "log_path, strip_path_prefix, max_edges)");
+            "log_path, strip_path_prefix, max_edges, edge_log)");
 }
 
 TEST(Options, KeysAreCaseSensitive) {

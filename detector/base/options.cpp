@@ -66,6 +66,7 @@ constexpr std::array kSpecs = {
     option_spec{"log_path", text{&options::log_path, "stderr, stdout or a path"}},
     option_spec{"strip_path_prefix", text{&options::strip_path_prefix, "strip_path_prefix=PREFIX"}},
     option_spec{"max_edges", bounded<unsigned>{&options::max_edges, 4'000'000'000u}},
+    option_spec{"edge_log", text{&options::edge_log, "edge_log=DIR"}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.

@@ -189,6 +189,15 @@ void write_edges(json_writer& w, const std::vector<lock_edge>& edges) {
     write_thread(w, e.thread);
     w.key("stack");
     write_stack(w, e.stack);
+    if (!e.seen_in.empty() || !e.site.empty() || !e.frames.empty()) {
+      // Read from an edge log by lockgraph-merge: where it was seen, already symbolized.
+      w.key("seen_in");
+      w.string(e.seen_in);
+      w.key("site");
+      w.string(e.site);
+      w.key("frames");
+      write_strings(w, e.frames);
+    }
     w.end_object();
   }
   w.end_array();
@@ -224,6 +233,10 @@ std::string to_json(const report& r) {
   w.begin_object();
   w.key("kind");
   w.string(to_string(r.kind));
+  if (!r.scope.empty()) {
+    w.key("scope");
+    w.string(r.scope);
+  }
   w.key("sequence");
   w.number(r.sequence);
   w.key("summary");

@@ -171,7 +171,8 @@ void append_scenario(std::string& out, const std::vector<lock_edge>& edges) {
 
 // locks[i] -> locks[i + 1] was first seen as edges[i].
 void append_lock_order_inversion(std::string& out, const report& r) {
-  out += "lockgraph: lock-order-inversion (potential deadlock)\n";
+  out += r.scope == "suite" ? "lockgraph: lock-order-inversion across the test suite (potential deadlock)\n"
+                            : "lockgraph: lock-order-inversion (potential deadlock)\n";
   out += "  Cycle in lock order graph: ";
   const std::size_t shown_locks = std::min(r.locks.size(), kMaxShown);
   for (std::size_t i = 0; i < shown_locks; ++i) out += esc(r.locks[i]) + " => ";
@@ -186,8 +187,13 @@ void append_lock_order_inversion(std::string& out, const report& r) {
   for (std::size_t i = 0; i < shown_edges; ++i) {
     const lock_edge& e = r.edges[i];
     out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
-           std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
-    append_stack(out, e.stack, "    ");
+           std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) +
+           (e.seen_in.empty() ? std::string() : ", " + esc(e.seen_in)) + ":\n";
+    if (e.stack.empty() && !e.frames.empty()) {
+      for (const std::string& f : e.frames) out += "    " + esc(f) + "\n";  // symbolized elsewhere (merge)
+    } else {
+      append_stack(out, e.stack, "    ");
+    }
   }
   if (r.edges.size() > shown_edges) out += "  " + more(r.edges.size() - shown_edges, "edges") + "\n";
   out += '\n';

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/stack_trace.hpp"
+#include "runtime/edge_recorder.hpp"
 #include "runtime/runtime.hpp"
 #include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
@@ -241,6 +242,11 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
         }
         problem cycle;
         const thread_ref me = describe(*slot_of(t));
+        if (!r.opts.edge_log.empty()) {
+          // Every edge new to this process, whatever the graph makes of it (a closing edge is still an
+          // order the program used; the suite merge decides).
+          record_class_edge(*e->lock.load(std::memory_order_relaxed), m, k.from_shared, k.to_shared, me, stack);
+        }
         const edge_outcome o = r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle);
         if (o == edge_outcome::closes_cycle) {
           transmits = false;  // kept out of the order: it implies nothing about the locks below

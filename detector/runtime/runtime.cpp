@@ -14,6 +14,7 @@
 #include "base/stack_trace.hpp"
 #include "lockgraph/options.hpp"
 #include "runtime/dump_signal.hpp"
+#include "runtime/edge_recorder.hpp"
 #include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
 #include "threads/watchdog.hpp"
@@ -33,11 +34,13 @@ void before_fork() noexcept {
   r->graph.lock_for_fork();
   r->sink.lock_for_fork();
   lock_labels_for_fork();  // after the graph's lock: a graph node may drop a name's last reference
+  lock_edge_recorder_for_fork();
 }
 
 void after_fork_in_parent() noexcept {
   runtime* r = g_runtime.load(std::memory_order_acquire);
   if (r == nullptr) return;
+  unlock_edge_recorder_after_fork();
   unlock_labels_after_fork();
   r->sink.unlock_after_fork();
   r->graph.unlock_after_fork();
@@ -78,6 +81,7 @@ runtime* create_runtime() noexcept {
   apply_options(*r, std::getenv("LOCKGRAPH_OPTIONS"), "LOCKGRAPH_OPTIONS");
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
   r->graph.set_max_edges(r->opts.max_edges);
+  r->sink.set_before_abort(&write_edge_log);
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }
@@ -108,6 +112,7 @@ thread_slot* current_slot() noexcept {
 }
 
 [[noreturn]] void die_after_report() noexcept {
+  write_edge_log();
   std::fflush(nullptr);
   std::abort();
 }
@@ -149,6 +154,7 @@ __attribute__((destructor)) void lockgraph_process_exit() {
     for (const problem& p : locks_held_at_exit(ending)) r->sink.raise(p);
     if (ending != nullptr) --t->bypass;
   }
+  write_edge_log();
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);
     ::_exit(r->opts.exitcode);

@@ -79,6 +79,12 @@ struct lock_edge {
   bool to_shared = false;    // `to` was acquired in shared mode
   thread_ref thread;         // the thread that first made this acquisition
   stack_trace stack;         // where `to` was acquired that first time
+  // Edges lockgraph-merge read back from edge logs (another process's, already symbolized; `stack` is
+  // then empty): where the edge was first seen ("test Cache.Flush, pid 4242: ./tests ..."), its
+  // innermost user frame ("db.cpp:40 (flush)") and its frames. Empty for a process's own reports.
+  std::string seen_in;
+  std::string site;
+  std::vector<std::string> frames;
 };
 
 // A thread's part in a deadlock, long wait or unreleased-lock report.
@@ -117,6 +123,8 @@ struct report {
   std::string summary;            // one line: "lock-order inversion: a => b => a"
   std::uint64_t sequence = 0;     // 1, 2, ... in the order reports were raised in this process
   std::vector<std::string> files; // files written for this report (JSON, DOT), when report_dir is set
+  std::string scope;              // JSON "scope" when set: "suite" for lockgraph-merge's reports (a
+                                  //   cycle over a whole test suite's edge logs); empty: one process
 };
 
 // Called for every report raised, on the thread that raised it, after the report was printed and its
