@@ -128,8 +128,7 @@ int main(int argc, char** argv) {
 
   for (const report& r : all) {
     if (text) {
-      std::string t = to_text(r);
-      if (!r.files.empty()) t += "  Files: " + r.files[0] + ", " + r.files[1] + "\n";
+      const std::string t = to_text(r);  // names r.files itself
       std::fwrite(t.data(), 1, t.size(), stdout);
       std::fputc('\n', stdout);
     } else {
