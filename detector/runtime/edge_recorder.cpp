@@ -118,6 +118,10 @@ void write_edge_log() noexcept {
   runtime* rt_now = rt_if_created();
   if (rt_now == nullptr || rt_now->opts.edge_log.empty() || !rt_now->opts.enabled) return;
   const std::string& dir = rt_now->opts.edge_log;
+  // One writer at a time (a thread aborting on a deadlock while the main thread exits): both would use
+  // the same temporary name. Never destroyed, like the recorder.
+  static std::mutex* const write_mu = new std::mutex();
+  std::lock_guard<std::mutex> one_writer(*write_mu);
   try {
     // Copy under the lock, symbolize outside it: symbolizing takes long and may lock things.
     edge_log log;

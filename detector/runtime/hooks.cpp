@@ -244,8 +244,10 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
         const thread_ref me = describe(*slot_of(t));
         if (!r.opts.edge_log.empty()) {
           // Every edge new to this process, whatever the graph makes of it (a closing edge is still an
-          // order the program used; the suite merge decides).
-          record_class_edge(*e->lock.load(std::memory_order_relaxed), m, k.from_shared, k.to_shared, me, stack);
+          // order the program used; the suite merge decides). Reloaded: another thread may have
+          // destroyed the held lock meanwhile (its entry is then a tombstone).
+          const lock_meta* held = e->lock.load(std::memory_order_relaxed);
+          if (held != &destroyed_lock) record_class_edge(*held, m, k.from_shared, k.to_shared, me, stack);
         }
         const edge_outcome o = r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle);
         if (o == edge_outcome::closes_cycle) {
