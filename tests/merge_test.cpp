@@ -110,6 +110,24 @@ TEST(SuiteMerge, EdgeLogIsWrittenBeforeLockgraphAborts) {
   EXPECT_EQ(dir.files_ending(".tmp").size(), 0u);
 }
 
+// exitcode=N ends the process with _exit() and halt_on_report=1 with abort(): the log is written first.
+TEST(SuiteMerge, EdgeLogIsWrittenBeforeExitcodeAndHaltOnReportEndTheProcess) {
+  for (const char* option : {"exitcode=7", "halt_on_report=1"}) {
+    lgtest::temp_dir dir("lockgraph-merge");
+    const lgtest::run_result r = lgtest::run({lgtest::program("inversion_program")},
+                                             {{"LOCKGRAPH_OPTIONS", std::string(option) + ":print_reports=0:edge_log='" +
+                                                                        dir.str() + "'"}},
+                                             std::chrono::seconds(60));
+    EXPECT_TRUE(std::string(option) == "exitcode=7" ? r.exited_with(7) : r.killed_by(SIGABRT)) << option << r.describe();
+    const std::vector<std::string> logs = dir.files_ending(".jsonl");
+    ASSERT_EQ(logs.size(), 1u) << option;
+    const std::string text = lgtest::read_file(dir.path() / logs[0]);
+    EXPECT_TRUE(contains(text, "{\"from\": \"inv0.b\", \"to\": \"inv0.a\"")) << option << text;
+    // The merge finds the process's own cycle (without --across-processes).
+    EXPECT_TRUE(merge({dir.str()}).exited_with(1)) << option;
+  }
+}
+
 // suite_graph on hand-made logs.
 lockgraph::detail::suite_log make_log(long pid, std::vector<std::vector<std::string>> edges) {
   lockgraph::detail::suite_log l;
