@@ -110,6 +110,34 @@ TEST(SuiteMerge, EdgeLogIsWrittenBeforeLockgraphAborts) {
   EXPECT_EQ(dir.files_ending(".tmp").size(), 0u);
 }
 
+// --write-order writes what the suite did as a declaration; --check-order holds a later run to it.
+TEST(SuiteMerge, WriteOrderThenCheckOrderFindsTheContradictingTest) {
+  lgtest::temp_dir dir("lockgraph-merge");
+  ASSERT_TRUE(run_test("AccountsThenLedger", dir.str() + "/first").exited_with(0));
+  const std::string order = dir.str() + "/order.txt";
+  const lgtest::run_result w = merge({"--write-order", order, dir.str() + "/first"});
+  ASSERT_TRUE(w.exited_with(0)) << w.describe();
+  const std::string declared = lgtest::read_file(order);
+  EXPECT_TRUE(contains(declared, "\nsuite.accounts -> suite.ledger\n")) << declared;
+
+  ASSERT_TRUE(run_test("LedgerThenAccounts", dir.str() + "/second").exited_with(0));
+  const lgtest::run_result c = merge({"--check-order", order, "--text", dir.str() + "/second"});
+  EXPECT_TRUE(c.exited_with(1)) << c.describe();
+  EXPECT_TRUE(contains(c.out, "against the declared lock order")) << c.out;
+  EXPECT_TRUE(contains(c.out, "test SuiteOrder.LedgerThenAccounts")) << c.out;
+  EXPECT_TRUE(contains(c.out, order + ":4: suite.accounts -> suite.ledger")) << c.out;
+  EXPECT_TRUE(contains(c.out, "lockgraph-merge: 1 declared-order violations")) << c.out;
+
+  // The run that wrote it agrees with it; a malformed declaration is bad input.
+  EXPECT_TRUE(merge({"--check-order", order, dir.str() + "/first"}).exited_with(0));
+  {
+    std::ofstream(dir.str() + "/bad.txt") << "a -> \n";
+  }
+  const lgtest::run_result bad = merge({"--check-order", dir.str() + "/bad.txt", dir.str() + "/first"});
+  EXPECT_TRUE(bad.exited_with(2)) << bad.describe();
+  EXPECT_TRUE(contains(bad.err, "lockgraph-merge: " + dir.str() + "/bad.txt:1: ")) << bad.err;
+}
+
 // exitcode=N ends the process with _exit() and halt_on_report=1 with abort(): the log is written first.
 TEST(SuiteMerge, EdgeLogIsWrittenBeforeExitcodeAndHaltOnReportEndTheProcess) {
   for (const char* option : {"exitcode=7", "halt_on_report=1"}) {

@@ -34,6 +34,9 @@ struct options {
   std::string strip_path_prefix;   // strip_path_prefix=PREFIX: cut from source paths in printed stacks
   std::string edge_log;            // edge_log=DIR: write this process's class-level lock-order edges to
                                    //   a file of its own in DIR, for lockgraph-merge (empty = off)
+  std::string lock_order;          // lock_order=FILE: a declared lock order (graph/declared_order.hpp)
+  bool lock_order_strict = false;  // lock_order_strict=0|1: also report orders between declared classes
+                                   //   that the file does not allow
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "merge/declared_order.hpp"
+#include "merge/order_check.hpp"
 #include "merge/suite_graph.hpp"
 #include "report/report_sink.hpp"
 

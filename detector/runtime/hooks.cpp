@@ -146,6 +146,41 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
   }
 }
 
+// The class a declared lock order names a lock by: the same key as the edge log's (edge_recorder.hpp).
+std::string declared_class_of(const lock_meta& m) { return class_key_of(m); }
+
+// lock_order=FILE: `m` is about to be acquired (blocking) while the thread holds entries [0, d): each
+// held lock against the declaration, not only the nearest (what this run recorded need not contain
+// the declared path). Runs once per new chain (the chain cache skips the rest). Returns the
+// violations; the caller adds the stack (captured in its own frame, which printing cuts off).
+std::vector<problem> declared_violations(runtime& r, thread_record* t, std::uint32_t d, lock_meta& m,
+                                         std::uint8_t mode) {
+  std::vector<problem> out;
+  const std::string taken = declared_class_of(m);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = own_held_at(t, i);
+    const lock_meta* h = e->lock.load(std::memory_order_relaxed);
+    if (h == &destroyed_lock || h == &m) continue;
+    const std::string held = declared_class_of(*h);
+    const declared_order::result v = r.order.check(held, taken, r.opts.lock_order_strict);
+    if (v.v != declared_order::verdict::contradicts && v.v != declared_order::verdict::undeclared) continue;
+    problem& p = out.emplace_back();
+    p.kind = report_kind::lock_order_inversion;
+    p.declared = true;
+    p.declaration = v.rules;
+    p.locks = {held, taken};
+    p.thread = describe(*slot_of(t));
+    lock_edge& edge = p.edges.emplace_back();
+    edge.from = held;
+    edge.to = taken;
+    edge.from_shared = (e->mode.load(std::memory_order_relaxed) & mode_shared) != 0;
+    edge.to_shared = (mode & mode_shared) != 0;
+    edge.thread = p.thread;
+    p.held = held_locks(t);
+  }
+  return out;
+}
+
 }  // namespace
 
 thread_record* register_thread() noexcept {
@@ -214,6 +249,20 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     rechain(t, from, r.graph);
     top = top_entry->chain;
   }
+  stack_trace stack;
+  bool captured = false;
+  if (!recursive_read && !r.order.empty()) {
+    std::vector<problem> violations = declared_violations(r, t, d, m, mode);
+    if (!violations.empty()) {
+      stack = capture_stack(r.opts.stack_depth);
+      captured = true;
+    }
+    for (problem& p : violations) {
+      p.stack = stack;
+      p.edges.front().stack = stack;
+      r.sink.raise(p);
+    }
+  }
   if (!recursive_read) {
     // Edges from the nearest held locks only, walking down from the top and stopping after the first
     // one held exclusive and taken blocking: that lock's own acquisition recorded (or found) the edges
@@ -222,8 +271,6 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     // added no edge into its lock), so the walk continues past it, and past destroyed or rejected
     // ones. One nesting of depth d thus records O(d) edges, not d^2/2. A destroyed middle lock cannot
     // hide a -> c: lock_order_graph::remove() splices p -> s for its edges p -> b -> s.
-    stack_trace stack;
-    bool captured = false;
     for (std::uint32_t i = d; i-- > 0;) {
       const held_entry* e = own_held_at(t, i);
       if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;

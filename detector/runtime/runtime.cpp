@@ -6,8 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "base/labels.hpp"
@@ -74,6 +76,29 @@ void apply_options(runtime& r, const char* text, std::string_view source) noexce
   std::_Exit(2);
 }
 
+// lock_order=FILE: read and parse it once; an unreadable or malformed file is one line and exit 2,
+// like a bad option (a declaration that silently checks nothing would make zero reports meaningless).
+void load_declared_order(runtime& r) noexcept {
+  const std::string& path = r.opts.lock_order;
+  if (path.empty()) return;
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    std::fprintf(stderr, "lockgraph: lock_order=%s: cannot read it (%s); expected a lock order file ('A -> B' lines)\n",
+                 path.c_str(), std::strerror(errno));
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  if (const std::string error = r.order.parse(text, path); !error.empty()) {
+    std::fprintf(stderr, "lockgraph: lock_order: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+}
+
 runtime* create_runtime() noexcept {
   auto* r = new runtime();  // never destroyed: locks may be used by static destructors
   // The program's built-in defaults first; LOCKGRAPH_OPTIONS overrides them key by key.
@@ -82,6 +107,7 @@ runtime* create_runtime() noexcept {
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
   r->graph.set_max_edges(r->opts.max_edges);
   r->sink.set_before_abort(&write_edge_log);
+  load_declared_order(*r);
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }

@@ -25,6 +25,10 @@
 //   edge_log=DIR          write this process's lock-order edges between lock classes to a file of its
 //                         own in DIR at exit (and before an abort lockgraph causes), for lockgraph-merge
 //                         to check a whole test suite (DIR is created if missing)
+//   lock_order=FILE       check acquisitions against the lock order declared in FILE ("a -> b",
+//                         "level N: glob" lines); a violation is reported at its first occurrence
+//   lock_order_strict=0|1 with lock_order: also report orders between declared classes that FILE
+//                         does not allow (default 0)
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP

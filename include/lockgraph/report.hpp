@@ -125,6 +125,12 @@ struct report {
   std::vector<std::string> files; // files written for this report (JSON, DOT), when report_dir is set
   std::string scope;              // JSON "scope" when set: "suite" for lockgraph-merge's reports (a
                                   //   cycle over a whole test suite's edge logs); empty: one process
+  // A lock_order_inversion against the declared lock order (option lock_order=FILE): `locks` is
+  // {held, taken} (no cycle: the file supplies the other direction), `edges` = {that acquisition}, and
+  // `declaration` the rules it contradicts ("order.txt:3: b -> a"); `declaration` is empty for an order
+  // the file does not allow under lock_order_strict=1. JSON "declared" and "declaration".
+  bool declared = false;
+  std::vector<std::string> declaration;
 };
 
 // Called for every report raised, on the thread that raised it, after the report was printed and its
