@@ -68,6 +68,7 @@ constexpr std::array kSpecs = {
     option_spec{"max_edges", bounded<unsigned>{&options::max_edges, 4'000'000'000u}},
     option_spec{"lock_order", text{&options::lock_order, "lock_order=FILE (a declared lock order)"}},
     option_spec{"lock_order_strict", &options::lock_order_strict},
+    option_spec{"suppressions", text{&options::suppressions, "suppressions=FILE"}},
     option_spec{"edge_log", text{&options::edge_log, "edge_log=DIR"}},
 };
 

@@ -37,6 +37,8 @@ struct options {
   std::string lock_order;          // lock_order=FILE: a declared lock order (graph/declared_order.hpp)
   bool lock_order_strict = false;  // lock_order_strict=0|1: also report orders between declared classes
                                    //   that the file does not allow
+  std::string suppressions;        // suppressions=FILE: rules "<kind>:<glob>" for reports not to raise
+                                   //   (read by the runtime; see report/suppressions.hpp)
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "graph/declared_order.hpp"
+#include "report/fingerprint.hpp"
 #include "report/problem.hpp"
 #include "report/report_sink.hpp"
 
@@ -67,6 +68,7 @@ int check_order_declaration(const suite_graph& g, const std::string& path, std::
     le.frames = e.first->stack;
     report r = build_report(p);
     r.scope = "suite";
+    r.fingerprint = fingerprint_of(r);
     violations->push_back(std::move(r));
   }
   return 0;

@@ -13,6 +13,7 @@
 
 #include "graph/cycle_detector.hpp"
 #include "report/dot_writer.hpp"
+#include "report/fingerprint.hpp"
 #include "report/problem.hpp"
 
 namespace lockgraph::detail {
@@ -224,6 +225,7 @@ std::vector<report> suite_graph::check(bool across_processes_only) {
       if (r.summary.rfind(kPrefix, 0) == 0) {
         r.summary = "lock-order inversion across the suite: " + r.summary.substr(kPrefix.size());
       }
+      r.fingerprint = fingerprint_of(r);  // classes only: the edges' stacks are text (a baseline can hold it)
       r.sequence = out.size() + 1;
       out.push_back(std::move(r));
       break;  // one report per refused class edge

@@ -261,6 +261,10 @@ std::string to_json(const report& r) {
     w.key("declaration");
     write_strings(w, r.declaration);
   }
+  w.key("fingerprint");
+  w.string(r.fingerprint);
+  w.key("occurrences");
+  w.number(r.occurrences);
   w.end_object();
   return std::move(w).finish();
 }

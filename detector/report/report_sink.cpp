@@ -14,6 +14,7 @@
 #include <exception>
 
 #include "base/options.hpp"
+#include "report/fingerprint.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -38,6 +39,13 @@ bool write_all(int fd, const std::string& s) {
 // self-deadlock on a lock its thread holds, a check_quiescent() call) is published but not handed to
 // the handler again, which would recurse.
 thread_local bool t_in_handler = false;
+
+// long_wait and all_threads_blocked describe a moment (this wait, this dump), and each thread's wait
+// is news: they are raised per problem as before. Every other kind names a defect in the code, raised
+// once per fingerprint.
+bool merged_by_fingerprint(report_kind k) {
+  return k != report_kind::long_wait && k != report_kind::all_threads_blocked;
+}
 
 }  // namespace
 
@@ -152,18 +160,50 @@ std::vector<std::string> report_sink::write_files(const report& r) {
   return with_files.files;
 }
 
-bool report_sink::raise(const problem& p) { return publish(build_report(p), dedupe_key(p)); }
-
-bool report_sink::publish(report r, const std::string& key) {
+bool report_sink::raise(const problem& p) {
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (!seen_.insert(key).second) return false;
+    if (!seen_.insert(dedupe_key(p)).second) return false;
+  }
+  report r = build_report(p);
+  r.fingerprint = fingerprint_of(r);  // symbolizes: here, outside the sink's lock
+  if (!suppressions_.empty()) {
+    const int rule = suppressions_.match(r);
+    if (rule >= 0) {
+      std::lock_guard<std::mutex> g(mu_);
+      hits_.resize(suppressions_.rules().size());
+      ++hits_[static_cast<std::size_t>(rule)];
+      return false;
+    }
+  }
+  return publish(std::move(r));
+}
+
+bool report_sink::publish(report r) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    const auto [at, fresh] = !merged_by_fingerprint(r.kind) ? std::pair{by_fingerprint_.end(), true}
+                                                            : by_fingerprint_.try_emplace(r.fingerprint, kPending);
+    if (!fresh) {
+      // The same bug again (another instance): one more occurrence of the report already raised.
+      if (at->second == kPending) {
+        ++pending_repeats_[r.fingerprint];
+      } else {
+        ++reports_[at->second].occurrences;
+      }
+      return false;
+    }
     r.sequence = ++sequence_;
   }
   r.files = write_files(r);
   report_handler handler;
   {
     std::lock_guard<std::mutex> g(mu_);
+    if (const auto pending = pending_repeats_.find(r.fingerprint); pending != pending_repeats_.end()) {
+      r.occurrences += pending->second;
+      pending_repeats_.erase(pending);
+    }
+    if (merged_by_fingerprint(r.kind)) by_fingerprint_[r.fingerprint] = reports_.size();
     reports_.push_back(r);
     handler = handler_;
   }
@@ -212,9 +252,46 @@ void report_sink::call_handler(const report_handler& handler, const report& r) {
   }
 }
 
+void report_sink::finish() {
+  std::vector<report> repeated;
+  std::vector<std::uint64_t> hits;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const report& r : reports_) {
+      if (r.occurrences > 1) repeated.push_back(r);
+    }
+    hits = hits_;
+  }
+  hits.resize(suppressions_.rules().size());
+  std::string text;
+  for (const report& r : repeated) {
+    if (opts_.print_reports) {
+      text += "lockgraph: report #" + std::to_string(r.sequence) + " (" + to_string(r.kind) + ", fingerprint " +
+              r.fingerprint + ") occurred " + std::to_string(r.occurrences) + " times: " + r.summary + "\n";
+    }
+    // The file was written at the first occurrence; it now gets the final count. DOT is unchanged.
+    if (!r.files.empty()) write_atomically(r.files.front(), to_json(r));
+  }
+  std::string unused;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const suppression_rule& rule = suppressions_.rules()[i];
+    if (hits[i] == 0) {
+      unused += (unused.empty() ? "" : ", ") + ("'" + rule.text + "' (" + rule.origin + ")");
+      continue;
+    }
+    text += "lockgraph: suppression '" + rule.text + "' (" + rule.origin + ") matched " + std::to_string(hits[i]) +
+            (hits[i] == 1 ? " report\n" : " reports\n");
+  }
+  if (!unused.empty()) text += "lockgraph: unused suppressions: " + unused + "\n";
+  if (!text.empty()) print(text);
+}
+
 void report_sink::reset_after_fork() {
   std::lock_guard<std::mutex> g(mu_);
   seen_.clear();
+  by_fingerprint_.clear();
+  pending_repeats_.clear();
+  hits_.clear();
   reports_.clear();
   sequence_ = 0;
   dir_error_printed_ = false;

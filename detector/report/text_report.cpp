@@ -362,8 +362,9 @@ std::string to_text(const report& r) {
     case report_kind::assertion_failed: append_assertion_failed(out, r); break;
     case report_kind::all_threads_blocked: append_all_threads_blocked(out, r); break;
   }
+  if (!r.fingerprint.empty()) out += "\n  Fingerprint: " + r.fingerprint + '\n';
   if (!r.files.empty()) {
-    out += "\n  Files: ";
+    out += (r.fingerprint.empty() ? "\n  Files: " : "  Files: ");
     for (std::size_t i = 0; i < r.files.size(); ++i) out += (i == 0 ? "" : ", ") + esc(r.files[i]);
     out += '\n';
   }

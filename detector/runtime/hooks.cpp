@@ -76,8 +76,60 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   }
 }
 
+// Entries from i up are about to be popped or moved: the overflow ones among them leave deep_held.
+LOCKGRAPH_NOINLINE void forget_deep_from_slow(thread_record* t, std::uint32_t from) noexcept {
+  thread_extra& x = *t->extra;
+  for (std::uint32_t j = from; j < x.deep_upto; ++j) {
+    x.deep_held.erase(own_held_at(t, j)->lock.load(std::memory_order_relaxed));
+  }
+  x.deep_upto = from;
+  // What is left belonged to entries another thread turned into tombstones (it destroyed their lock).
+  if (from == kInlineHeld && !x.deep_held.empty()) x.deep_held.clear();
+}
+LOCKGRAPH_ALWAYS_INLINE void forget_deep_from(thread_record* t, std::uint32_t i) noexcept {
+  const std::uint32_t from = i > kInlineHeld ? i : kInlineHeld;
+  if (LOCKGRAPH_PREDICT_FALSE(t->extra->deep_upto > from)) forget_deep_from_slow(t, from);
+}
+
+// False if the thread certainly does not hold `m` in an overflow entry (index kInlineHeld .. d - 1);
+// true if it may (the caller then walks them). Adds the entries pushed since the last call to
+// deep_held first: each entry is added once and removed once, so a deep acquisition's self-deadlock
+// check is O(1) amortised instead of a walk over the whole stack.
+bool deep_may_hold(thread_record* t, const lock_meta& m, std::uint32_t d) noexcept {
+  thread_extra& x = *t->extra;
+  for (; x.deep_upto < d; ++x.deep_upto) {
+    if (!x.deep_held.insert(own_held_at(t, x.deep_upto)->lock.load(std::memory_order_relaxed))) {
+      x.deep_held.clear();  // out of memory: no set, walk them all
+      x.deep_upto = kInlineHeld;
+      return true;
+    }
+  }
+  return x.deep_held.contains(&m);
+}
+
+// The thread's validated chains are from an older g_chain_epoch: forget them.
+void forget_validated_chains(thread_record* t) noexcept {
+  for (std::uint64_t& c : t->chain_cache) c = 0;
+  thread_extra& x = *t->extra;
+  x.validated_above_inline = 0;
+  for (held_chunk* c = x.overflow.load(std::memory_order_relaxed); c != nullptr;
+       c = c->next.load(std::memory_order_relaxed)) {
+    for (std::uint64_t& v : c->validated_above) v = 0;
+  }
+}
+
+// Remembers that the held chain plus the lock acquired at depth d (chain value `key`) is validated:
+// in the thread's chain cache where the fast path probes it (d <= kInlineHeld), and past that on the
+// held entry below, where before_lock_slow() finds it without hashing into a table that a deep
+// nesting's thousand chains would overflow.
+void remember_validated(thread_record* t, std::uint32_t d, std::uint64_t key) noexcept {
+  if (d <= kInlineHeld) t->chain_cache[key & (kChainCacheSize - 1)] = key;
+  if (d >= kInlineHeld) own_validated_above(t, d - 1) = key;
+}
+
 // Removes entry i from the held stack, keeping the order of the others.
 void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
+  forget_deep_from(t, i);
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   for (std::uint32_t j = i; j + 1 < d; ++j) {
     held_entry* dst = own_held_at(t, j);
@@ -200,14 +252,24 @@ thread_record* register_thread() noexcept {
 
 void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
   if (t->bypass != 0) return;
-  bypass_scope bypass(t);
-  runtime& r = rt();
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   // Read before validating: a rejected edge forgotten meanwhile bumps it, and the chain remembered
   // below then counts for the old epoch only.
   const std::uint32_t epoch = g_chain_epoch.load(std::memory_order_acquire);
+
+  // Nesting past the inline stack: every acquisition comes here, so a known chain must cost what the
+  // fast path's probe costs, whatever the depth: one compare with the chain last validated on top of
+  // the held entry below (a deep nesting repeats itself: the same lock follows the same chain).
+  if (d >= kInlineHeld && t->chain_epoch == epoch) {
+    const std::uint64_t below = own_held_at(t, d - 1)->chain;
+    const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+    if (below != 0 && node != 0 && own_validated_above(t, d - 1) == chain_mix(below, node, mode)) return;
+  }
+
+  bypass_scope bypass(t);
+  runtime& r = rt();
   if (t->chain_epoch != epoch) {
-    for (std::uint64_t& c : t->chain_cache) c = 0;
+    forget_validated_chains(t);
     t->chain_epoch = epoch;
   }
 
@@ -218,18 +280,20 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   std::uint64_t node = m.node.load(std::memory_order_relaxed);
   if (top != 0 && node != 0) {
     const std::uint64_t key = chain_mix(top, node, mode);
-    std::uint64_t& slot = t->chain_cache[key & (kChainCacheSize - 1)];
-    if (slot == key) return;
+    if (d <= kInlineHeld && t->chain_cache[key & (kChainCacheSize - 1)] == key) return;
     if (r.graph.chain_validated(key)) {
-      slot = key;
+      remember_validated(t, d, key);
       return;
     }
   }
 
   // A thread blocking on a lock it holds waits forever (recursive locks never get here on re-entry).
-  // Shared after shared is the one exception: readers do not block readers.
+  // Shared after shared is the one exception: readers do not block readers. Past the inline stack,
+  // deep_held rules out the overflow entries in O(1) unless the lock may be among them.
   bool recursive_read = false;
-  for (std::uint32_t i = 0; i < d; ++i) {
+  const std::uint32_t scan_to = d > kInlineHeld && !deep_may_hold(t, m, d) ? kInlineHeld : d;
+  t->extra->self_check_walked += scan_to;
+  for (std::uint32_t i = 0; i < scan_to; ++i) {
     const held_entry* e = own_held_at(t, i);
     if (e->lock.load(std::memory_order_relaxed) != &m) continue;
     if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) {
@@ -322,8 +386,30 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     }
   }
   const std::uint64_t key = chain_mix(top, node, mode);
-  t->chain_cache[key & (kChainCacheSize - 1)] = key;
+  remember_validated(t, d, key);
   r.graph.remember_chain(key, epoch);
+}
+
+std::uint32_t prepare_deep_push(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                                const void* site_ret) noexcept {
+  if (t->bypass != 0) return 0;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (d < kInlineHeld || t->chain_epoch != g_chain_epoch.load(std::memory_order_acquire)) return 0;
+  const std::uint64_t below = own_held_at(t, d - 1)->chain;
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  if (below == 0 || node == 0) return 0;
+  const std::uint64_t key = chain_mix(below, node, mode);
+  if (own_validated_above(t, d - 1) != key) return 0;
+  held_entry* e = own_held_at(t, d, /*grow=*/true);
+  if (e == nullptr) return 0;
+  // Past the depth other threads read up to: nobody looks at it until the caller publishes it.
+  e->lock.store(&m, std::memory_order_relaxed);
+  e->node.store(node, std::memory_order_relaxed);
+  e->mode.store(mode, std::memory_order_relaxed);
+  e->site_pc.store(site_pc, std::memory_order_relaxed);
+  e->site_ret.store(site_ret, std::memory_order_relaxed);
+  e->chain = key;
+  return d + 1;
 }
 
 void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
@@ -345,6 +431,16 @@ void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const vo
 bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noexcept {
   if (t == nullptr) t = register_thread();
   if (t->bypass != 0) return true;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (d > kInlineHeld) {  // the top is past the inline stack: pop it as before_unlock() pops inline
+    const held_entry* e = own_held_at(t, d - 1);
+    if (e->lock.load(std::memory_order_relaxed) == &m &&
+        (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
+      forget_deep_from(t, d - 1);
+      t->depth.store(d - 1, std::memory_order_release);
+      return true;
+    }
+  }
   const long i = find_entry(t, m, shared);
   if (i >= 0) {
     erase_entry(t, static_cast<std::uint32_t>(i), nullptr);

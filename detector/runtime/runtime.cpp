@@ -99,12 +99,30 @@ void load_declared_order(runtime& r) noexcept {
   }
 }
 
+// The program's built-in rules, then suppressions=FILE's. A bad rule or unreadable file: one line on
+// stderr, exit status 2, as for a bad option.
+void load_suppressions(runtime& r) noexcept {
+  suppressions rules;
+  std::string error;
+  if (const char* built_in = lockgraph_default_suppressions(); built_in != nullptr) {
+    error = rules.add(built_in, "lockgraph_default_suppressions()");
+  }
+  if (error.empty() && !r.opts.suppressions.empty()) error = rules.add_file(r.opts.suppressions);
+  if (!error.empty()) {
+    std::fprintf(stderr, "lockgraph: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+  r.sink.set_suppressions(std::move(rules));
+}
+
 runtime* create_runtime() noexcept {
   auto* r = new runtime();  // never destroyed: locks may be used by static destructors
   // The program's built-in defaults first; LOCKGRAPH_OPTIONS overrides them key by key.
   apply_options(*r, lockgraph_default_options(), "lockgraph_default_options()");
   apply_options(*r, std::getenv("LOCKGRAPH_OPTIONS"), "LOCKGRAPH_OPTIONS");
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
+  load_suppressions(*r);
   r->graph.set_max_edges(r->opts.max_edges);
   r->sink.set_before_abort(&write_edge_log);
   load_declared_order(*r);
@@ -166,8 +184,8 @@ __attribute__((constructor)) void arm_exit_marker() {
 }
 
 // Runs after the C++ static destructors of the executable (it is a .fini_array entry, and those run
-// after the atexit list): every report of the program's life is in by then. Reports locks still held
-// and applies exitcode=N.
+// after the atexit list): every report of the program's life is in by then. Reports locks still held,
+// says which reports repeated and which suppressions matched, and applies exitcode=N.
 __attribute__((destructor)) void lockgraph_process_exit() {
   runtime* r = rt_if_created();
   if (r == nullptr || !r->opts.enabled) return;
@@ -180,6 +198,7 @@ __attribute__((destructor)) void lockgraph_process_exit() {
     for (const problem& p : locks_held_at_exit(ending)) r->sink.raise(p);
     if (ending != nullptr) --t->bypass;
   }
+  r->sink.finish();
   write_edge_log();
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);
