@@ -110,8 +110,12 @@ suite_setup() {
 # suite_summary; an unreadable log is printed and fails the gate.
 suite_merge() {
   [[ -n $merge_tool ]] || return 0
-  local out merge_status=0
-  out=$("$merge_tool" --across-processes --json "$dir" --dot "$dir/edges/suite.dot" "$dir/edges" 2>&1) ||
+  local out merge_status=0 supp=() re="(^|[:,[:space:]])suppressions=('[^']*'|\"[^\"]*\"|[^:,[:space:]]+)"
+  # The suppressions the processes were given apply to the suite's reports too.
+  if [[ ${existing:-} =~ $re ]]; then
+    supp=(--suppressions "$(sed -e "s/^'\\(.*\\)'$/\\1/" -e 's/^"\(.*\)"$/\1/' <<<"${BASH_REMATCH[2]}")")
+  fi
+  out=$("$merge_tool" --across-processes "${supp[@]}" --json "$dir" --dot "$dir/edges/suite.dot" "$dir/edges" 2>&1) ||
     merge_status=$?
   suite_summary=$(grep '^lockgraph-merge: checked' <<<"$out")
   if ((merge_status == 2)); then

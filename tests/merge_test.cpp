@@ -55,6 +55,14 @@ TEST(SuiteMerge, OppositeOrdersInTwoProcessesAreACycleNamingBothTests) {
   const std::string whole = lgtest::read_file(dir.path() / "suite.dot");
   EXPECT_TRUE(contains(whole, "color=red")) << whole;
 
+  // A suppression rule on one of the classes leaves it out.
+  {
+    std::ofstream(dir.str() + "/supp.txt") << "# known\nlock_order_inversion:suite.ledger\n";
+  }
+  const lgtest::run_result quiet = merge({"--suppressions", dir.str() + "/supp.txt", edges});
+  EXPECT_TRUE(quiet.exited_with(0)) << quiet.describe();
+  EXPECT_TRUE(contains(quiet.out, "1 reports suppressed")) << quiet.out;
+
   // The gate's view: each process saw only half, so the cycle is across processes.
   const lgtest::run_result across = merge({"--across-processes", edges});
   EXPECT_TRUE(across.exited_with(1)) << across.describe();

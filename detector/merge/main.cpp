@@ -2,7 +2,7 @@
 // with edge_log=DIR wrote (report/edge_log.hpp), merges them into one class-level lock-order graph and
 // reports every cycle as a lock_order_inversion with "scope": "suite" (merge/suite_graph.hpp).
 //
-//   lockgraph-merge [--dot FILE] [--json DIR] [--text] [--across-processes]
+//   lockgraph-merge [--dot FILE] [--json DIR] [--text] [--across-processes] [--suppressions FILE]
 //                   [--write-order FILE] [--check-order FILE] DIR...
 //
 // Exit status: 0 no cycle, 1 a cycle (or a declared-order violation), 2 unreadable or malformed input
@@ -16,6 +16,7 @@
 #include "merge/order_check.hpp"
 #include "merge/suite_graph.hpp"
 #include "report/report_sink.hpp"
+#include "report/suppressions.hpp"
 
 namespace {
 
@@ -23,13 +24,14 @@ using namespace lockgraph;
 using namespace lockgraph::detail;
 
 constexpr std::string_view kUsage =
-    "usage: lockgraph-merge [--dot FILE] [--json DIR] [--text] [--across-processes]\n"
+    "usage: lockgraph-merge [--dot FILE] [--json DIR] [--text] [--across-processes] [--suppressions FILE]\n"
     "                       [--write-order FILE] [--check-order FILE] DIR...\n"
     "  DIR...              directories of edge logs (edge_log=DIR); a file is read as one log\n"
     "  --dot FILE          write the whole suite lock-order graph as Graphviz DOT (cycles red)\n"
     "  --json DIR          write each cycle as DIR/lockgraph-suite-NNNN.json and .dot\n"
     "  --text              print each cycle's full report (default: one line per cycle)\n"
     "  --across-processes  leave out cycles one process saw whole (it reported them itself)\n"
+    "  --suppressions FILE leave out reports a rule of FILE matches (suppressions=FILE's format)\n"
     "  --write-order FILE  write the observed order as a declaration to start from\n"
     "  --check-order FILE  check the suite against a declared order\n"
     "exit status: 0 no cycle, 1 cycle or order violation, 2 bad input\n";
@@ -50,7 +52,7 @@ bool write_or_say(const std::string& path, const std::string& content) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dot_file, json_dir, write_order, check_order;
+  std::string dot_file, json_dir, write_order, check_order, suppressions_file;
   bool text = false;
   bool across = false;
   std::vector<std::string> inputs;
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
       if (!value(&write_order)) return usage_error("--write-order needs a file");
     } else if (a == "--check-order") {
       if (!value(&check_order)) return usage_error("--check-order needs a file");
+    } else if (a == "--suppressions") {
+      if (!value(&suppressions_file)) return usage_error("--suppressions needs a file");
     } else if (a == "--text") {
       text = true;
     } else if (a == "--across-processes") {
@@ -92,17 +96,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lockgraph-merge: %s\n", error.c_str());
     return 2;
   }
+  suppressions rules;
+  if (!suppressions_file.empty()) {
+    if (const std::string e = rules.add_file(suppressions_file); !e.empty()) {
+      std::fprintf(stderr, "lockgraph-merge: %s\n", e.c_str());
+      return 2;
+    }
+  }
   suite_graph graph;
   graph.add(logs);
   std::vector<report> cycles = graph.check(across);
-
-  int status = cycles.empty() ? 0 : 1;
-  // Declared lock order (issue 12 part 5): both see the same class edges.
+  // Declared lock order: it sees the same class edges.
   std::vector<report> violations;
   if (!check_order.empty()) {
     if (const int s = check_order_declaration(graph, check_order, &violations); s != 0) return s;
-    if (!violations.empty()) status = 1;
   }
+  // Suppressions as in a process (the suite reports' stacks are text, so rules match their lock and
+  // class names and fingerprints).
+  std::size_t suppressed = 0;
+  for (std::vector<report>* list : {&cycles, &violations}) {
+    suppressed += std::erase_if(*list, [&](const report& r) { return rules.match(r) >= 0; });
+  }
+  const int status = cycles.empty() && violations.empty() ? 0 : 1;
   if (!write_order.empty()) {
     if (const int s = write_order_declaration(graph, write_order); s != 0) return s;
   }
@@ -152,6 +167,7 @@ int main(int argc, char** argv) {
               logs.size(), graph.process_count(), graph.class_count(), graph.edges().size(), same.size(),
               cycles.size(), across ? " across processes" : "");
   if (!check_order.empty()) std::printf("lockgraph-merge: %zu declared-order violations\n", violations.size());
+  if (suppressed > 0) std::printf("lockgraph-merge: %zu reports suppressed (%s)\n", suppressed, suppressions_file.c_str());
   if (truncated > 0) {
     std::printf("lockgraph-merge: %zu logs were truncated (edges past the cap were not logged)\n", truncated);
   }
