@@ -30,6 +30,12 @@
 # already sets it (a key given twice takes its last value, so the caller's choice would be lost).
 # Every lockgraph process COMMAND starts (a test runner's children too) inherits these options.
 #
+# The whole run's lock order: when lockgraph-merge is found ($LOCKGRAPH_MERGE, else beside this script
+# as installed, else on PATH), every process also gets edge_log=D/edges (emptied first), and after
+# COMMAND ends the gate merges those logs: a lock-order cycle no single process saw (test 1 takes A
+# then B, test 2 B then A, each in its own process under ctest) becomes a report with "scope": "suite",
+# D/lockgraph-suite-NNNN.json and .dot, listed, rendered and failing the gate like any other.
+#
 # Afterwards the gate prints one row per report (kind, locks, occurrences, JSON file; reports of one
 # fingerprint from several processes are one row), renders every DOT file in D
 # to SVG and PNG (scripts/render-dot.sh), prints the SVG paths, and exits with:
@@ -81,6 +87,43 @@ while (($# > 0)); do
 done
 (($# > 0)) || { say "no command given"; usage; }
 
+# ---- the suite's lock order (edge logs merged after COMMAND) ----------------------------------------
+merge_tool=""
+suite_summary=""
+# Finds lockgraph-merge and prepares D/edges; sets merge_tool (empty: the suite is not merged).
+suite_setup() {
+  local candidate
+  for candidate in "${LOCKGRAPH_MERGE:-}" "$here/lockgraph-merge" "$(command -v lockgraph-merge 2>/dev/null)"; do
+    if [[ -n $candidate && -x $candidate ]]; then
+      merge_tool=$candidate
+      break
+    fi
+  done
+  if [[ -z $merge_tool ]]; then
+    say "lockgraph-merge not found (set LOCKGRAPH_MERGE): lock orders are checked per process only"
+    return
+  fi
+  rm -rf "$dir/edges" && rm -f "$dir"/lockgraph-suite-* && mkdir -p "$dir/edges"
+}
+# Merges D/edges into D/lockgraph-suite-*.json/.dot (the whole graph: D/edges/suite.dot, not rendered:
+# it may be large); cycles one process saw whole are that process's own reports already. Sets
+# suite_summary; an unreadable log is printed and fails the gate.
+suite_merge() {
+  [[ -n $merge_tool ]] || return 0
+  local out merge_status=0 supp=() re="(^|[:,[:space:]])suppressions=('[^']*'|\"[^\"]*\"|[^:,[:space:]]+)"
+  # The suppressions the processes were given apply to the suite's reports too.
+  if [[ ${existing:-} =~ $re ]]; then
+    supp=(--suppressions "$(sed -e "s/^'\\(.*\\)'$/\\1/" -e 's/^"\(.*\)"$/\1/' <<<"${BASH_REMATCH[2]}")")
+  fi
+  out=$("$merge_tool" --across-processes "${supp[@]}" --json "$dir" --dot "$dir/edges/suite.dot" "$dir/edges" 2>&1) ||
+    merge_status=$?
+  suite_summary=$(grep '^lockgraph-merge: checked' <<<"$out")
+  if ((merge_status == 2)); then
+    echo "$out" >&2
+    suite_summary="lockgraph-merge could not read the edge logs (status 2): ${out%%$'\n'*}"
+    suite_failed=1
+  fi
+}
 # ---- the baseline: fingerprints known before this run --------------------------------------------------
 declare -A known=()
 if [[ -n $baseline ]]; then
@@ -128,6 +171,8 @@ if ! : >"$probe" 2>/dev/null; then
   exit 2
 fi
 rm -f "$probe"
+suite_failed=0
+suite_setup  # before the listing below: it removes the gate's own suite reports of an earlier run
 # Reports already in D are not this run's.
 shopt -s nullglob
 declare -A earlier=()
@@ -140,6 +185,7 @@ trap 'rm -rf "$state"' EXIT
 long_wait_ms=$((timeout_s * 500))
 ((long_wait_ms > 10000)) && long_wait_ms=10000
 extension="report_dir=$quoted_dir"
+[[ -n $merge_tool ]] && extension+=":edge_log=${quoted_dir%?}/edges${quoted_dir: -1}"
 ((dump_signal > 0)) && extension+=":dump_signal=$dump_signal"
 existing=${LOCKGRAPH_OPTIONS:-}
 if ! [[ $existing =~ (^|[:,[:space:]])long_wait_ms= ]]; then
@@ -211,6 +257,8 @@ else
 fi
 trap - INT TERM HUP
 
+suite_merge
+
 # ---- summary ----------------------------------------------------------------------------------------
 new_reports=()
 for f in "$dir"/*.json; do
@@ -244,6 +292,7 @@ if ((timed_out)); then
 else
   echo "deadlock-gate: COMMAND exited with status $status"
 fi
+[[ -n $suite_summary ]] && echo "deadlock-gate: suite lock order: ${suite_summary#lockgraph-merge: }"
 if ((${#new_reports[@]} == 0)); then
   echo "deadlock-gate: no lockgraph report in $dir"
 else
@@ -272,6 +321,8 @@ for i, path in enumerate(sys.argv[1:]):
         shown = sep.join(locks + locks[:1]) if sep == " => " and locks else sep.join(locks)
         occurrences = int(r.get("occurrences", 1))
         fingerprint = r.get("fingerprint") or None
+        if r.get("scope") == "suite":  # lockgraph-merge's: a cycle over the whole run's processes
+            kind += " (suite)"
     except (OSError, ValueError, TypeError) as e:
         kind, shown = "unreadable", str(e)
     key = fingerprint or path
@@ -365,8 +416,8 @@ elif ((status != 0)); then
 elif [[ -n $write_baseline || $keep_going -eq 1 ]]; then
   exit 0
 elif [[ -n $baseline ]]; then
-  ((unknown == 0)) || exit 1
-elif ((${#new_reports[@]} > 0)); then
+  ((unknown == 0 && !suite_failed)) || exit 1
+elif ((${#new_reports[@]} > 0 || suite_failed)); then
   exit 1
 fi
 exit 0

@@ -2,9 +2,14 @@
 # The CI gate end to end on the example programs: an inversion fails the gate with a table row, a JSON
 # report and a rendered SVG; a hang is signalled, dumped and ends with 124; a baseline is written (one
 # entry for one bug seen by two processes), passes its own run, fails a new report and lists its stale
-# entry; a bad baseline is exit 2. Usage: gate_test.sh EXAMPLES_DIR
+# entry; a bad baseline is exit 2; with lockgraph-merge, two processes with opposite lock orders fail
+# the gate with a suite report. Usage: gate_test.sh EXAMPLES_DIR [LOCKGRAPH_MERGE SUITE_ORDER_PROGRAM]
 set -uo pipefail
 examples=$1
+merge=${2:-}
+suite_program=${3:-}
+[[ -n $merge ]] && export LOCKGRAPH_MERGE=$merge  # every run below also merges its edge logs
+passed=2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -16,6 +21,8 @@ status=$?
 [[ $status -eq 1 ]] || fail "bank_transfer: gate exit $status, expected 1; output: $out"
 grep -q "lock_order_inversion" <<<"$out" || fail "bank_transfer: no lock_order_inversion row in: $out"
 ls "$work"/inv/lockgraph-*.json >/dev/null 2>&1 || fail "bank_transfer: no JSON report"
+# One process saw the whole cycle and reported it: the suite merge adds no second report.
+[[ $(ls "$work"/inv/*.json | wc -l) -eq 1 ]] || fail "bank_transfer: expected exactly one JSON report: $(ls "$work"/inv)"
 ls "$work"/inv/lockgraph-*.svg >/dev/null 2>&1 || fail "bank_transfer: no SVG rendered"
 
 # A hang: the philosophers deadlock but lockgraph is told not to abort, so only the time-out ends it.
@@ -62,4 +69,32 @@ out=$("$root/scripts/deadlock-gate.sh" --baseline "$work/bad.txt" -- true 2>&1)
 status=$?
 [[ $status -eq 2 ]] || fail "bad baseline: gate exit $status, expected 2; output: $out"
 grep -q "bad.txt:2: bad baseline entry 'not-a-fingerprint'" <<<"$out" || fail "bad baseline: message: $out"
-echo "gate_test: 6 passed, 0 failed"
+passed=$((passed + 4))
+
+# A whole run: two processes, each clean on its own (opposite orders of the same two lock classes);
+# only the merge of their edge logs sees the cycle: exit 1, a "(suite)" row naming it, its SVG.
+if [[ -n $merge && -n $suite_program ]]; then
+  run_both="'$suite_program' --gtest_filter=SuiteOrder.AccountsThenLedger && '$suite_program' --gtest_filter=SuiteOrder.LedgerThenAccounts"
+  out=$("$root/scripts/deadlock-gate.sh" --timeout 60 --dir "$work/suite" -- bash -c "$run_both" 2>&1)
+  status=$?
+  [[ $status -eq 1 ]] || fail "suite: gate exit $status, expected 1; output: $out"
+  grep -q "lock_order_inversion (suite)" <<<"$out" || fail "suite: no suite inversion row in: $out"
+  grep -q "suite lock order: checked 2 logs from 2 processes: 2 classes, 2 edges (0 same-class), 1 cycles" <<<"$out" ||
+    fail "suite: no merge summary in: $out"
+  [[ -f $work/suite/lockgraph-suite-0001.svg ]] || fail "suite: the suite report's diagram was not rendered: $(ls "$work/suite")"
+  grep -q "SuiteOrder.LedgerThenAccounts" "$work/suite/lockgraph-suite-0001.dot" || fail "suite: the diagram does not name the test"
+  # The same directory again with one order only: the earlier run's logs and suite reports do not count.
+  out=$("$root/scripts/deadlock-gate.sh" --timeout 60 --dir "$work/suite" -- \
+          "$suite_program" --gtest_filter=SuiteOrder.AccountsThenLedger 2>&1)
+  status=$?
+  [[ $status -eq 0 ]] || fail "suite rerun: gate exit $status, expected 0; output: $out"
+  grep -q "checked 1 logs from 1 processes" <<<"$out" || fail "suite rerun: no merge summary in: $out"
+  # The processes' suppressions=FILE applies to the suite's reports too: the same run passes.
+  printf 'lock_order_inversion:suite.ledger\n' >"$work/suite.supp"
+  out=$(LOCKGRAPH_OPTIONS="suppressions=$work/suite.supp" "$root/scripts/deadlock-gate.sh" --timeout 60 \
+          --dir "$work/suite-supp" -- bash -c "$run_both" 2>&1)
+  status=$?
+  [[ $status -eq 0 ]] || fail "suite, suppressed: gate exit $status, expected 0; output: $out"
+  passed=$((passed + 3))
+fi
+echo "gate_test: $passed passed, 0 failed"

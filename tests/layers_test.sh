@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The detector's layers point down only (docs/DESIGN.md): a file in detector/<layer>/ may include
 # headers of its own layer and of the layers below it, never of a layer above or of a sibling.
-#   base < report < graph, threads (siblings) < runtime
+#   base < report < graph, threads (siblings) < runtime, merge (siblings: lockgraph-merge) < gtest
 # Also: no include loop between detector headers. Prints each violation; exits 1 if there is one.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -9,7 +9,7 @@ cd "$root/detector"
 
 rank() {
   case $1 in
-    base) echo 0 ;; report) echo 1 ;; graph | threads) echo 2 ;; runtime) echo 3 ;; gtest) echo 4 ;;
+    base) echo 0 ;; report) echo 1 ;; graph | threads) echo 2 ;; runtime | merge) echo 3 ;; gtest) echo 4 ;;
     *) echo -1 ;;
   esac
 }
@@ -19,7 +19,7 @@ for f in */*.hpp */*.cpp; do
   layer=${f%%/*}
   r=$(rank "$layer")
   if [[ $r -lt 0 ]]; then
-    echo "layers: $f: unknown layer '$layer' (accepted: base, report, graph, threads, runtime, gtest)"
+    echo "layers: $f: unknown layer '$layer' (accepted: base, report, graph, threads, runtime, merge, gtest)"
     bad=1
     continue
   fi

@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kAllKeys =
     "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
     "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix, max_edges, lock_order, lock_order_strict, "
-    "suppressions, classes, gate_locks";
+    "suppressions, classes, gate_locks, edge_log";
 constexpr std::string_view kFormat = "(format: key=value pairs separated by ':', ',' or spaces)";
 
 // Parses `text` over default options; the error message, or "" on success.

@@ -60,7 +60,7 @@ held_lock held(std::string lock, bool shared = false, bool try_acquired = false)
 
 lock_edge edge(std::string from, std::string to, thread_ref by, bool from_shared = false,
                bool to_shared = false) {
-  return {std::move(from), std::move(to), from_shared, to_shared, std::move(by), {}};
+  return {std::move(from), std::move(to), from_shared, to_shared, std::move(by), {}, {}, {}, {}};
 }
 
 thread_state state(thread_ref t, std::string waits_for, bool shared, std::uint64_t waited_ms,

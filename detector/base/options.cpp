@@ -78,6 +78,7 @@ constexpr std::array kSpecs = {
     option_spec{"suppressions", text{&options::suppressions, "suppressions=FILE"}},
     option_spec{"classes", &options::classes},
     option_spec{"gate_locks", choice{&options::gate_locks_report, "ignore", "report"}},
+    option_spec{"edge_log", text{&options::edge_log, "edge_log=DIR"}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.

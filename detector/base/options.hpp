@@ -32,6 +32,8 @@ struct options {
   std::string log_path;            // log_path=stderr|stdout|PATH: where report text goes; PATH means
                                    //   PATH.<pid>, one file per process (empty = stderr)
   std::string strip_path_prefix;   // strip_path_prefix=PREFIX: cut from source paths in printed stacks
+  std::string edge_log;            // edge_log=DIR: write this process's class-level lock-order edges to
+                                   //   a file of its own in DIR, for lockgraph-merge (empty = off)
   std::string lock_order;          // lock_order=FILE: a declared lock order (graph/declared_order.hpp)
   bool lock_order_strict = false;  // lock_order_strict=0|1: also report orders between declared classes
                                    //   that the file does not allow

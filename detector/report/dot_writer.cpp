@@ -208,9 +208,10 @@ void add_lock_order_inversion(const report& r, dot_builder& dot, node_table& nod
     const std::string to_id = nodes.lock(e.to);
     std::string label = thread_label(e.thread) + (e.to_shared ? "\nshared" : "\nexclusive");
     // Where the edge was first seen, so the diagram alone points at the code.
-    if (const std::string site = e.stack.empty() ? std::string() : detail::innermost_site(e.stack); !site.empty()) {
+    if (const std::string site = e.stack.empty() ? e.site : detail::innermost_site(e.stack); !site.empty()) {
       label += "\n" + site;
     }
+    if (!e.seen_in.empty()) label += "\n" + e.seen_in;  // another process's edge (lockgraph-merge)
     dot.add_edge(from_id, to_id, label, kCycleEdge);
   }
   // Against a declared order: the declared direction, dashed, labelled by its rules.

@@ -189,6 +189,15 @@ void write_edges(json_writer& w, const std::vector<lock_edge>& edges) {
     write_thread(w, e.thread);
     w.key("stack");
     write_stack(w, e.stack);
+    if (!e.seen_in.empty() || !e.site.empty() || !e.frames.empty()) {
+      // Read from an edge log by lockgraph-merge: where it was seen, already symbolized.
+      w.key("seen_in");
+      w.string(e.seen_in);
+      w.key("site");
+      w.string(e.site);
+      w.key("frames");
+      write_strings(w, e.frames);
+    }
     w.end_object();
   }
   w.end_array();

@@ -35,27 +35,6 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-// Creates `path` from `content` atomically: a temporary beside it, fsync-free (a crash of the machine
-// is not our concern; a crash of the process is), then rename(2). Returns 0 or an errno value.
-int write_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return errno;
-  const bool ok = write_all(fd, content);
-  const int write_errno = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return write_errno;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return 0;
-}
-
 // Set while this thread runs the report handler: a report raised by what the handler does (a
 // self-deadlock on a lock its thread holds, a check_quiescent() call) is published but not handed to
 // the handler again, which would recurse.
@@ -90,6 +69,27 @@ int make_dirs(const std::string& path, std::string* failed) {
   }
   if (err != 0 && failed != nullptr) *failed = path;
   return err;
+}
+
+// Creates `path` from `content` atomically: a temporary beside it, fsync-free (a crash of the machine
+// is not our concern; a crash of the process is), then rename(2). Returns 0 or an errno value.
+int write_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  const bool ok = write_all(fd, content);
+  const int write_errno = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return write_errno;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return 0;
 }
 
 bool report_sink::make_report_dir() {
@@ -211,6 +211,7 @@ bool report_sink::publish(report r) {
   if (handler && !t_in_handler) call_handler(handler, r);
   if (opts_.halt_on_report) {
     print("lockgraph: halt_on_report=1: aborting after the first report\n");
+    if (before_abort_ != nullptr) before_abort_();
     std::fflush(nullptr);  // what the program printed through stdio is not lost with the abort
     std::abort();
   }

@@ -59,6 +59,10 @@ class report_sink {
   // when it cannot be created. Thread-safe.
   bool make_report_dir();
 
+  // Called right before halt_on_report aborts the process, so what must outlive it (the edge log) is
+  // written first. Set once by the runtime, before any report.
+  void set_before_abort(void (*f)() noexcept) { before_abort_ = f; }
+
   // fork(): hold the sink's locks across the fork (see runtime.cpp).
   void lock_for_fork() {
     mu_.lock();
@@ -81,6 +85,7 @@ class report_sink {
   std::vector<std::string> write_files(const report& r);
 
   const options& opts_;
+  void (*before_abort_)() noexcept = nullptr;
   mutable std::mutex mu_;
   std::unordered_set<std::string> seen_;
   // fingerprint -> index in reports_, or kPending while its first report is being published (repeats
@@ -105,6 +110,10 @@ class report_sink {
 // mkdir -p: creates `path` and its missing parents (mode 0777 less the umask). Returns 0, or the
 // errno of the first failure with the directory that failed in `*failed`.
 int make_dirs(const std::string& path, std::string* failed);
+
+// Creates `path` with `content` through `path`.tmp and rename(2), so a reader never sees a partial
+// file. Returns 0 or an errno value.
+int write_atomically(const std::string& path, const std::string& content);
 
 }  // namespace lockgraph::detail
 

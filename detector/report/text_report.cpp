@@ -170,16 +170,25 @@ void append_scenario(std::string& out, const std::vector<lock_edge>& edges) {
 }
 
 // locks = {held, taken}; edges[0] is the acquisition; declaration the rules it goes against.
+// "  b acquired while holding a in thread T1 (worker):" and where. An edge lockgraph-merge read from an
+// edge log also says which test and process took it, and brings its stack symbolized already.
+void append_edge(std::string& out, const lock_edge& e) {
+  out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
+         std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) +
+         (e.seen_in.empty() ? std::string() : ", " + esc(e.seen_in)) + ":\n";
+  if (e.stack.empty() && !e.frames.empty()) {
+    for (const std::string& f : e.frames) out += "    " + esc(f) + "\n";
+  } else {
+    append_stack(out, e.stack, "    ");
+  }
+}
+
 void append_declared_violation(std::string& out, const report& r) {
   const std::string held = esc(r.locks.front());
   const std::string taken = esc(r.locks.back());
   out += r.declaration.empty() ? "lockgraph: lock-order-inversion (an order the declared lock order does not allow)\n"
                                : "lockgraph: lock-order-inversion (against the declared lock order)\n";
-  for (const lock_edge& e : r.edges) {
-    out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
-           std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
-    append_stack(out, e.stack, "    ");
-  }
+  for (const lock_edge& e : r.edges) append_edge(out, e);
   if (r.declaration.empty()) {
     out += "\n  lock_order_strict=1: the declared lock order names " + held + " and " + taken +
            " but orders neither before the other; declare '" + held + " -> " + taken + "' to allow it\n";
@@ -200,7 +209,8 @@ void append_lock_order_inversion(std::string& out, const report& r) {
     out += "lockgraph: lock-order-inversion between lock classes (potential deadlock)\n";
     out += "  Cycle in lock class graph: ";
   } else {
-    out += "lockgraph: lock-order-inversion (potential deadlock)\n";
+    out += r.scope == "suite" ? "lockgraph: lock-order-inversion across the test suite (potential deadlock)\n"
+                              : "lockgraph: lock-order-inversion (potential deadlock)\n";
     out += "  Cycle in lock order graph: ";
   }
   const std::size_t shown_locks = std::min(r.locks.size(), kMaxShown);
@@ -226,9 +236,7 @@ void append_lock_order_inversion(std::string& out, const report& r) {
       append_stack(out, e.stack, "    ");
       continue;
     }
-    out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
-           std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
-    append_stack(out, e.stack, "    ");
+    append_edge(out, e);
   }
   if (r.edges.size() > shown_edges) out += "  " + more(r.edges.size() - shown_edges, "edges") + "\n";
   out += '\n';

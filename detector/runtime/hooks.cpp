@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/stack_trace.hpp"
+#include "runtime/edge_recorder.hpp"
 #include "runtime/runtime.hpp"
 #include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
@@ -200,9 +201,8 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
   }
 }
 
-// The class a declared lock order names a lock by (base/labels.hpp): its name, its lock_class's name,
-// or "file:line" of its construction.
-std::string declared_class_of(const lock_meta& m) { return class_key(m); }
+// The class a declared lock order names a lock by: the same key as the edge log's (edge_recorder.hpp).
+std::string declared_class_of(const lock_meta& m) { return class_key_of(m); }
 
 // lock_order=FILE: `m` is about to be acquired (blocking) while the thread holds entries [0, d): each
 // held lock against the declaration, not only the nearest (what this run recorded need not contain
@@ -383,6 +383,13 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
         }
         problem cycle;
         const thread_ref me = describe(*slot_of(t));
+        if (!r.opts.edge_log.empty()) {
+          // Every edge new to this process, whatever the graph makes of it (a closing edge is still an
+          // order the program used; the suite merge decides). Reloaded: another thread may have
+          // destroyed the held lock meanwhile (its entry is then a tombstone).
+          const lock_meta* held = e->lock.load(std::memory_order_relaxed);
+          if (held != &destroyed_lock) record_class_edge(*held, m, k.from_shared, k.to_shared, me, stack);
+        }
         const edge_outcome o = r.graph.add(k, (held_mode & mode_try) != 0, me, stack, &cycle);
         if (o == edge_outcome::closes_cycle) {
           transmits = false;  // kept out of the order: it implies nothing about the locks below

@@ -16,6 +16,7 @@
 #include "base/stack_trace.hpp"
 #include "lockgraph/options.hpp"
 #include "runtime/dump_signal.hpp"
+#include "runtime/edge_recorder.hpp"
 #include "threads/all_blocked.hpp"
 #include "threads/misuse.hpp"
 #include "threads/watchdog.hpp"
@@ -36,11 +37,13 @@ void before_fork() noexcept {
   r->classes.lock_for_fork();
   r->sink.lock_for_fork();
   lock_labels_for_fork();  // after the graph's lock: a graph node may drop a name's last reference
+  lock_edge_recorder_for_fork();
 }
 
 void after_fork_in_parent() noexcept {
   runtime* r = g_runtime.load(std::memory_order_acquire);
   if (r == nullptr) return;
+  unlock_edge_recorder_after_fork();
   unlock_labels_after_fork();
   r->sink.unlock_after_fork();
   r->classes.unlock_after_fork();
@@ -123,6 +126,7 @@ runtime* create_runtime() noexcept {
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
   load_suppressions(*r);
   r->graph.set_max_edges(r->opts.max_edges);
+  r->sink.set_before_abort(&write_edge_log);
   load_declared_order(*r);
   r->classes.set_report_gated(r->opts.gate_locks_report);
   r->classes.set_classes(r->opts.classes);
@@ -156,6 +160,7 @@ thread_slot* current_slot() noexcept {
 }
 
 [[noreturn]] void die_after_report() noexcept {
+  write_edge_log();
   std::fflush(nullptr);
   std::abort();
 }
@@ -203,6 +208,7 @@ __attribute__((destructor)) void lockgraph_process_exit() {
     if (!gated.empty()) r->sink.print(gated + "\n");
   }
   r->sink.finish();
+  write_edge_log();
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);
     ::_exit(r->opts.exitcode);

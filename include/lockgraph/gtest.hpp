@@ -23,6 +23,15 @@
 #include "lockgraph/report.hpp"
 
 namespace lockgraph {
+namespace detail {
+// Names the running test ("Suite.Name") in the edge log's first sightings (edge_log=DIR); nullptrs
+// between tests.
+#if !LOCKGRAPH_DISABLED
+void set_gtest_test_name(const char* suite, const char* name) noexcept;
+#else
+inline void set_gtest_test_name(const char*, const char*) noexcept {}
+#endif
+}  // namespace detail
 
 struct gtest_options {
   bool fail_on_report = true;  // a report raised during a test fails it
@@ -39,7 +48,10 @@ class gtest_listener : public ::testing::EmptyTestEventListener {
  public:
   explicit gtest_listener(gtest_options options = {}) : options_(options) {}
 
-  void OnTestStart(const ::testing::TestInfo&) override { seen_ = reports().size(); }
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    seen_ = reports().size();
+    detail::set_gtest_test_name(info.test_suite_name(), info.name());  // for edge_log=DIR
+  }
 
   // Listeners' OnTestEnd runs before GoogleTest prints the result, so a failure added here shows.
   void OnTestEnd(const ::testing::TestInfo&) override {
@@ -55,6 +67,7 @@ class gtest_listener : public ::testing::EmptyTestEventListener {
       }
     }
     seen_ = reports().size();
+    detail::set_gtest_test_name(nullptr, nullptr);
   }
 
  private:

@@ -22,6 +22,9 @@
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P
 //   max_edges=N           record at most N lock-order edges (default 1000000; 0 = no cap); past it
 //                         new edges are not recorded, with one notice on stderr
+//   edge_log=DIR          write this process's lock-order edges between lock classes to a file of its
+//                         own in DIR at exit (and before an abort lockgraph causes), for lockgraph-merge
+//                         to check a whole test suite (DIR is created if missing)
 //   lock_order=FILE       check acquisitions against the lock order declared in FILE ("a -> b",
 //                         "level N: glob" lines); a violation is reported at its first occurrence
 //   lock_order_strict=0|1 with lock_order: also report orders between declared classes that FILE

@@ -81,6 +81,12 @@ struct lock_edge {
   bool to_shared = false;    // `to` was acquired in shared mode
   thread_ref thread;         // the thread that first made this acquisition
   stack_trace stack;         // where `to` was acquired that first time
+  // Edges lockgraph-merge read back from edge logs (another process's, already symbolized; `stack` is
+  // then empty): where the edge was first seen ("test Cache.Flush, pid 4242: ./tests ..."), its
+  // innermost user frame ("db.cpp:40 (flush)") and its frames. Empty for a process's own reports.
+  std::string seen_in;
+  std::string site;
+  std::vector<std::string> frames;
 };
 
 // A thread's part in a deadlock, long wait or unreleased-lock report.
@@ -133,12 +139,13 @@ struct report {
   // How many distinct problems with this fingerprint were raised in this process (50 account pairs
   // hitting one transfer() bug: 50). A repeat updates this count instead of raising another report.
   std::uint64_t occurrences = 1;
-  // "instance" when the locks themselves are the problem (every kind), or, for lock_order_inversion,
-  // "class" when their classes form the cycle "class" when their classes do (thread 1 took a1 then b1, thread 2 b2 then a2, with a1,
-  // a2 of class a and b1, b2 of class b: `locks` are then the class names and edges[i] one real
-  // acquisition per class edge). `classes` (lock_order_inversion only) are the lock classes of
-  // `locks`, in the same order: a lock's
-  // name, explicit lockgraph::lock_class, or construction site "file:line" (see lock_class.hpp).
+  // What forms the problem (JSON "scope"; empty reads as "instance"): "instance" when the locks
+  // themselves do (every kind); for lock_order_inversion, "class" when their classes form the cycle
+  // (thread 1 took a1 then b1, thread 2 b2 then a2, with a1, a2 of class a and b1, b2 of class b:
+  // `locks` are then the class names and edges[i] one real acquisition per class edge), or "suite" for
+  // lockgraph-merge's reports (a cycle over a whole test suite's edge logs). `classes`
+  // (lock_order_inversion only) are the lock classes of `locks`, in the same order: a lock's name,
+  // explicit lockgraph::lock_class, or construction site "file:line" (see lock_class.hpp).
   std::string scope;
   std::vector<std::string> classes;
 };

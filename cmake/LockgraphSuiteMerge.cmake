@@ -1,0 +1,27 @@
+# The check test of lockgraph_add_suite_check() (cmake -P): lockgraph-merge over DIR/edges, diagrams
+# rendered when Graphviz is there, and a failure when the suite's lock order has a cycle.
+#   cmake -DMERGE=<lockgraph-merge> -DDIR=<dir> [-DMERGE_ARGS=<a|b>] -P LockgraphSuiteMerge.cmake
+string(REPLACE "|" ";" MERGE_ARGS "${MERGE_ARGS}")
+file(REMOVE_RECURSE ${DIR}/reports)
+if(NOT EXISTS ${DIR}/edges)
+  message(STATUS "lockgraph suite check: no edge log in ${DIR}/edges (did the tests run, with lockgraph?)")
+  file(MAKE_DIRECTORY ${DIR}/edges)
+endif()
+execute_process(COMMAND ${MERGE} --text --json ${DIR}/reports --dot ${DIR}/suite.dot ${MERGE_ARGS} ${DIR}/edges
+                RESULT_VARIABLE status)
+file(GLOB dots ${DIR}/reports/*.dot)
+find_program(LOCKGRAPH_DOT_PROGRAM dot)
+foreach(dot IN LISTS dots)
+  string(REGEX REPLACE "\\.dot$" ".svg" svg ${dot})
+  if(LOCKGRAPH_DOT_PROGRAM)
+    execute_process(COMMAND ${LOCKGRAPH_DOT_PROGRAM} -Tsvg ${dot} -o ${svg} RESULT_VARIABLE dot_status)
+    if(dot_status EQUAL 0)
+      message(STATUS "lockgraph suite check: diagram ${svg}")
+      continue()
+    endif()
+  endif()
+  message(STATUS "lockgraph suite check: diagram ${dot} (render: dot -Tsvg)")
+endforeach()
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "lockgraph suite check: lockgraph-merge exited ${status} (1: the suite's lock order has a cycle; 2: bad input); the whole graph: ${DIR}/suite.dot")
+endif()
