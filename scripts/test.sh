@@ -287,7 +287,11 @@ consumer_libcxx() {
     echo "test.sh: consumer-libcxx: the report's stack names no consumer/main.cpp line" >&2
     status=1
   fi
-  if ((status == 0)) && ! ldd "$dir/consumer" | grep -q 'libc++'; then
+  # Not `ldd | grep -q`: under pipefail, grep -q leaving at the first match can kill ldd with SIGPIPE
+  # and fail the pipeline although libc++ is there (seen: a libc++ consumer reported as not linked).
+  local libs
+  libs=$(ldd "$dir/consumer")
+  if ((status == 0)) && [[ $libs != *libc++* ]]; then
     echo "test.sh: consumer-libcxx: the consumer is not linked with libc++" >&2
     status=1
   fi
