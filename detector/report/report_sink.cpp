@@ -152,13 +152,18 @@ std::vector<std::string> report_sink::write_files(const report& r) {
   return with_files.files;
 }
 
-bool report_sink::raise(const problem& p) { return publish(build_report(p), dedupe_key(p)); }
+bool report_sink::raise(const problem& p) {
+  report r = build_report(p);
+  if (const claim_fn claim = claim_.load(std::memory_order_acquire); claim != nullptr && claim(r)) return true;
+  return publish(std::move(r), dedupe_key(p));
+}
 
 bool report_sink::publish(report r, const std::string& key) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!seen_.insert(key).second) return false;
     r.sequence = ++sequence_;
+    ++problems_;
   }
   r.files = write_files(r);
   report_handler handler;
@@ -216,6 +221,7 @@ void report_sink::reset_after_fork() {
   seen_.clear();
   reports_.clear();
   sequence_ = 0;
+  problems_ = 0;
   dir_error_printed_ = false;
   handler_threw_said_ = false;
 }
@@ -227,7 +233,23 @@ std::vector<report> report_sink::all() const {
 
 std::size_t report_sink::count() const {
   std::lock_guard<std::mutex> g(mu_);
-  return reports_.size();
+  return problems_;
+}
+
+void report_sink::note_problem() {
+  std::lock_guard<std::mutex> g(mu_);
+  ++problems_;
+}
+
+void report_sink::forget_reports() {
+  std::lock_guard<std::mutex> g(mu_);
+  seen_.clear();
+  reports_.clear();
+}
+
+std::uint64_t report_sink::next_sequence() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return sequence_ + 1;
 }
 
 report_handler report_sink::set_handler(report_handler h) {

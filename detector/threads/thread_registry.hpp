@@ -72,6 +72,9 @@ struct thread_extra {
   // nesting, which pushes and pops next to it, finds its entries in O(1). Owner thread only.
   held_chunk* cursor = nullptr;
   std::uint32_t cursor_base = 0;
+  // Odd while the owner moves entries of its held stack (erase_entry in hooks.cpp): a thread releasing
+  // a lock this thread holds (an annotated lock handed over) rescans when it changed.
+  std::atomic<std::uint32_t> held_seq{0};
 
   std::atomic<bool> in_use{false};
 };
