@@ -133,7 +133,8 @@ def build_report(build_type):
              ("PrivatePair", 1, "private nested pair, 1 thread, per thread"),
              ("PrivatePair", 2, "private nested pair, 2 threads, per thread"),
              ("PrivatePair", 8, "private nested pair, 8 threads, per thread"),
-             ("Contended", 2, "2 threads contending on one lock, per acquisition")]
+             ("Contended", 2, "2 threads contending on one lock, per acquisition"),
+             ("Spinlock", 1, "user spinlock lock/unlock (std: raw; lockgraph: annotated)")]
     TARGET = {"Single": 1.2, "NestedPair": 1.3, "Depth4": 1.3}
     NESTED = {"NestedPair", "Depth4", "Depth16"}
 
