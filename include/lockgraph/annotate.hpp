@@ -128,7 +128,8 @@ class lock_annotation {
   void contended(Block&& block, lock_flags f = lock_flags::none) {
     using B = std::remove_reference_t<Block>;
     ::lockgraph::detail::lock_contended(
-        meta_, mode_of(f), [](void* p) { (*static_cast<B*>(p))(); }, static_cast<void*>(&block));
+        meta_, mode_of(f), [](void* p) { (*static_cast<B*>(p))(); },
+        const_cast<void*>(static_cast<const volatile void*>(&block)));
   }
 
   // The lock was acquired by the calling thread.
