@@ -82,6 +82,10 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
 // either before the move (and moves with it) or fails (and that thread looks again: held_seq is odd).
 void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (i + 1 == d) {  // the top (every unlock nested past kInlineHeld): nothing moves
+    t->depth.store(d - 1, std::memory_order_release);
+    return;
+  }
   std::atomic<std::uint32_t>& seq = t->extra->held_seq;
   seq.fetch_add(1, std::memory_order_acq_rel);  // odd: entries moving
   for (std::uint32_t j = i; j + 1 < d; ++j) {
@@ -96,12 +100,10 @@ void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
   }
   t->depth.store(d - 1, std::memory_order_release);
   seq.fetch_add(1, std::memory_order_release);  // even: settled
-  if (i + 1 < d) {
-    if (graph != nullptr) {
-      rechain(t, i, *graph);
-    } else {
-      for (std::uint32_t j = i; j + 1 < d; ++j) own_held_at(t, j)->chain = 0;  // recomputed on next miss
-    }
+  if (graph != nullptr) {
+    rechain(t, i, *graph);
+  } else {
+    for (std::uint32_t j = i; j + 1 < d; ++j) own_held_at(t, j)->chain = 0;  // recomputed on next miss
   }
 }
 
@@ -121,6 +123,12 @@ long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
 // held them) from the thread's own held stack, so a thread whose locks are handed over again and again
 // does not grow its stack. Returns the new depth.
 std::uint32_t purge_tombstones(thread_record* t) {
+  // One relaxed load when there are none (every slow path, and every acquisition nested past 48, asks).
+  // Tombstones made after the exchange count again for the next purge.
+  std::atomic<std::uint32_t>& made = t->extra->tombstones;
+  if (made.load(std::memory_order_relaxed) == 0 || made.exchange(0, std::memory_order_acq_rel) == 0) {
+    return t->depth.load(std::memory_order_relaxed);
+  }
   for (std::uint32_t i = t->depth.load(std::memory_order_relaxed); i-- > 0;) {
     if (own_held_at(t, i)->lock.load(std::memory_order_acquire) == &destroyed_lock) erase_entry(t, i, nullptr);
   }
@@ -391,7 +399,9 @@ void on_destroy(lock_meta& m, bool held) noexcept {
         held_entry* e = held_at(&s.rec, i);
         if (e == nullptr) break;
         const lock_meta* expected = &m;
-        e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel);
+        if (e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel)) {
+          s.extra.tombstones.fetch_add(1, std::memory_order_release);
+        }
       }
     });
   }
@@ -420,6 +430,7 @@ bool drop_remote_hold(const thread_record* self, const lock_meta& m, std::uint8_
         if ((e->mode.load(std::memory_order_relaxed) & mode_shared) != shared) continue;
         const lock_meta* expected = &m;
         if (e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel)) {
+          s.extra.tombstones.fetch_add(1, std::memory_order_release);
           dropped = true;
           return true;
         }

@@ -75,6 +75,9 @@ struct thread_extra {
   // Odd while the owner moves entries of its held stack (erase_entry in hooks.cpp): a thread releasing
   // a lock this thread holds (an annotated lock handed over) rescans when it changed.
   std::atomic<std::uint32_t> held_seq{0};
+  // Entries other threads turned into tombstones since the owner last purged them (an upper bound):
+  // the owner's slow paths scan for tombstones only when it is not 0, so deep nesting stays O(1).
+  std::atomic<std::uint32_t> tombstones{0};
 
   std::atomic<bool> in_use{false};
 };
