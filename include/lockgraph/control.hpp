@@ -93,8 +93,9 @@ class ignore_scope {
 // lock discipline: a test that builds an inversion on purpose, a misuse, a long wait.
 //  - Every matching report raised while it lives is swallowed: not printed, no files, not in reports(),
 //    not handed to the report handler, not counted for exitcode, the gate or the GoogleTest listener;
-//    caught() returns them. It is not remembered as seen either: the same problem raised again later,
-//    outside any expectation, is reported.
+//    caught() returns them. The sink does not remember it as seen either: the same problem raised again
+//    later, outside any expectation, is reported (a cycle is not raised again while it lives: the graph
+//    keeps its closing edge, until reset() or forget() clears it).
 //  - Destroyed without having caught one, it fails: under GoogleTest (lockgraph/gtest.hpp's listener or
 //    lockgraph::gtest_main) as a test failure at the expectation's line; otherwise as one line
 //    "lockgraph: expect_report(<kind>, "<substring>") at file:line: no such report was raised while it
