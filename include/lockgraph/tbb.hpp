@@ -222,26 +222,36 @@ class rw_mutex {
 
 }  // namespace detail
 
+// The constructors of each public type are its own, so an unnamed lock is labelled with the user's
+// line (a default argument is evaluated where the constructor is called).
+#define LOCKGRAPH_TBB_CONSTRUCTORS(name_, base_)                                                         \
+  name_(::lockgraph::detail::site where = ::lockgraph::detail::site::current()) noexcept : base_(where) {} \
+  template <std::size_t N>                                                                               \
+  explicit name_(const char (&name)[N]) noexcept : base_(name) {}                                        \
+  explicit name_(std::string_view name) noexcept : base_(name) {}
+
 // oneapi::tbb::spin_mutex, checked.
 class spin_mutex : public detail::exclusive_mutex<::oneapi::tbb::spin_mutex> {
  public:
-  using exclusive_mutex::exclusive_mutex;
+  LOCKGRAPH_TBB_CONSTRUCTORS(spin_mutex, exclusive_mutex)
 };
 // oneapi::tbb::queuing_mutex, checked (scoped_lock only, as oneTBB's).
 class queuing_mutex : public detail::exclusive_mutex<::oneapi::tbb::queuing_mutex> {
  public:
-  using exclusive_mutex::exclusive_mutex;
+  LOCKGRAPH_TBB_CONSTRUCTORS(queuing_mutex, exclusive_mutex)
 };
 // oneapi::tbb::spin_rw_mutex, checked.
 class spin_rw_mutex : public detail::rw_mutex<::oneapi::tbb::spin_rw_mutex> {
  public:
-  using rw_mutex::rw_mutex;
+  LOCKGRAPH_TBB_CONSTRUCTORS(spin_rw_mutex, rw_mutex)
 };
 // oneapi::tbb::rw_mutex, checked.
 class rw_mutex : public detail::rw_mutex<::oneapi::tbb::rw_mutex> {
  public:
-  using detail::rw_mutex<::oneapi::tbb::rw_mutex>::rw_mutex;
+  LOCKGRAPH_TBB_CONSTRUCTORS(rw_mutex, detail::rw_mutex<::oneapi::tbb::rw_mutex>)
 };
+
+#undef LOCKGRAPH_TBB_CONSTRUCTORS
 
 }  // namespace tbb
 }  // namespace lockgraph
