@@ -35,8 +35,9 @@
 //   Contended         2 threads lock()/unlock() one shared lock (wall clock, per acquisition)
 //   Depth64, Depth256, Depth1024
 //                     deep nesting with known edges (issue 9 item 8: past 48 held locks every
-//                     acquisition leaves the fast path today); std and lockgraph only (absl::Mutex's
-//                     deadlock detection caps the locks a thread may hold)
+//                     acquisition leaves the inline path; its cost per lock must stay flat in depth);
+//                     std and lockgraph only (absl::Mutex's deadlock detection caps the locks a
+//                     thread may hold)
 //   NamedChurn        construct a lock with a unique name ("conn-<i>"), lock, unlock, destroy (issue 9
 //                     item 9: names are reference-counted, freed with their last lock); the std twin
 //                     builds the same name and constructs a std::mutex, so the ratio is lockgraph's

@@ -3,7 +3,8 @@
 # fails when lockgraph found anything or the command hung. Meant for CI: a job that used to hang until
 # its time-out now fails fast, with a table of what was found and an SVG per report beside the logs.
 #
-#   scripts/deadlock-gate.sh [--timeout S] [--dir D] [--dump-signal N] [--keep-going] -- COMMAND [ARG...]
+#   scripts/deadlock-gate.sh [--timeout S] [--dir D] [--dump-signal N] [--keep-going]
+#                            [--baseline FILE] [--write-baseline FILE] -- COMMAND [ARG...]
 #
 #   --timeout S       seconds COMMAND may run (default 600). When it outlives them, the gate sends
 #                     signal N (the dump signal) to COMMAND's process group, so that lockgraph writes
@@ -15,6 +16,13 @@
 #                     and send SIGTERM on time-out.
 #   --keep-going      report-only mode: reports are listed but do not fail the gate (the exit status is
 #                     COMMAND's own, or 124 on time-out).
+#   --baseline FILE   known reports: FILE lists report fingerprints, one a line ('#' starts a comment).
+#                     Reports whose fingerprint is in FILE are shown as known and do not fail the gate;
+#                     only new ones do. Entries of FILE that this run did not raise are listed, so the
+#                     file can be burnt down.
+#   --write-baseline FILE  write the fingerprints of this run's reports to FILE (sorted, one a line,
+#                     each with a comment giving its kind and summary); the reports then do not fail
+#                     the gate. With --baseline too, FILE gets every fingerprint of this run.
 #
 # COMMAND runs with LOCKGRAPH_OPTIONS extended (after any value already set) by
 #   report_dir='D':dump_signal=N:long_wait_ms=M   (D quoted, so it may hold ':', ',' or spaces)
@@ -22,11 +30,13 @@
 # already sets it (a key given twice takes its last value, so the caller's choice would be lost).
 # Every lockgraph process COMMAND starts (a test runner's children too) inherits these options.
 #
-# Afterwards the gate prints one row per report (kind, locks, JSON file), renders every DOT file in D
+# Afterwards the gate prints one row per report (kind, locks, occurrences, JSON file; reports of one
+# fingerprint from several processes are one row), renders every DOT file in D
 # to SVG and PNG (scripts/render-dot.sh), prints the SVG paths, and exits with:
 #   0    COMMAND exited 0 and no report was raised
 #   N    COMMAND's own non-zero status (e.g. 134 when lockgraph aborted on a deadlock)
-#   1    COMMAND exited 0 but reports were raised (0 with --keep-going)
+#   1    COMMAND exited 0 but reports were raised (with --baseline: reports not in the baseline; 0 with
+#        --keep-going or --write-baseline)
 #   124  COMMAND outlived the time-out
 #   2    usage error
 set -uo pipefail
@@ -34,7 +44,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 say() { echo "deadlock-gate: $*" >&2; }
 usage() {
-  sed -n '6,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -42,6 +52,8 @@ timeout_s=600
 dir=""
 dump_signal=12
 keep_going=0
+baseline=""
+write_baseline=""
 while (($# > 0)); do
   case $1 in
     --timeout) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { say "--timeout needs a whole number of seconds >= 1"; exit 2; }
@@ -55,12 +67,41 @@ while (($# > 0)); do
                      { say "--dump-signal needs 0 or a catchable asynchronous signal number (1-3, 10, 12-18, 20-30, 34-64)"; exit 2; }
                    dump_signal=$2; shift 2 ;;
     --keep-going) keep_going=1; shift ;;
+    --baseline) [[ $# -ge 2 && -n $2 ]] || { say "--baseline needs a file"; exit 2; }
+                baseline=$2; shift 2 ;;
+    --baseline=*) baseline=${1#*=}; [[ -n $baseline ]] || { say "--baseline needs a file"; exit 2; }; shift ;;
+    --write-baseline) [[ $# -ge 2 && -n $2 ]] || { say "--write-baseline needs a file"; exit 2; }
+                      write_baseline=$2; shift 2 ;;
+    --write-baseline=*) write_baseline=${1#*=}; [[ -n $write_baseline ]] || { say "--write-baseline needs a file"; exit 2; }
+                        shift ;;
     -h|--help) usage ;;
     --) shift; break ;;
     *) say "unknown argument '$1' (the command goes after --)"; usage ;;
   esac
 done
 (($# > 0)) || { say "no command given"; usage; }
+
+# ---- the baseline: fingerprints known before this run --------------------------------------------------
+declare -A known=()
+if [[ -n $baseline ]]; then
+  [[ -f $baseline && -r $baseline ]] || { say "--baseline '$baseline': cannot read the file"; exit 2; }
+  line_no=0
+  while IFS= read -r line || [[ -n $line ]]; do
+    line_no=$((line_no + 1))
+    entry=${line%%#*}
+    entry=${entry//[[:space:]]/}
+    [[ -z $entry ]] && continue
+    if ! [[ $entry =~ ^[0-9a-f]{16}$ ]]; then
+      say "$baseline:$line_no: bad baseline entry '$entry' (accepted: a 16-hex-digit report fingerprint, '#' comments)"
+      exit 2
+    fi
+    known[$entry]=$line_no
+  done <"$baseline"
+fi
+if [[ -n $write_baseline ]]; then
+  : >>"$write_baseline" 2>/dev/null || { say "--write-baseline '$write_baseline': cannot write the file"; exit 2; }
+  write_baseline=$(cd "$(dirname "$write_baseline")" && pwd)/$(basename "$write_baseline")
+fi
 
 # ---- the report directory ---------------------------------------------------------------------------
 if [[ -z $dir ]]; then
@@ -175,6 +216,27 @@ new_reports=()
 for f in "$dir"/*.json; do
   [[ -n ${earlier[${f##*/}]:-} ]] || new_reports+=("${f##*/}")
 done
+# One JSON string field of one of lockgraph's own report files (one "key": value a line), as written.
+json_field() { sed -n 's/^  "'"$2"'": "\(.*\)",\{0,1\}$/\1/p' "$1" | head -1; }
+# Each report's fingerprint; with a baseline, whether it is known. A report without a fingerprint
+# (an older lockgraph) is new.
+declare -A seen_fp=()
+declare -A status_of=()
+unknown=0
+for f in "${new_reports[@]}"; do
+  fp=$(json_field "$dir/$f" fingerprint)
+  if [[ -n $fp && -z ${seen_fp[$fp]:-} ]]; then
+    seen_fp[$fp]=$f
+  fi
+  if [[ -n $baseline ]]; then
+    if [[ -n $fp && -n ${known[$fp]:-} ]]; then
+      status_of[$f]=known
+    else
+      status_of[$f]=new
+      unknown=$((unknown + 1))
+    fi
+  fi
+done
 echo
 echo "deadlock-gate: ---- summary -------------------------------------------------------------"
 if ((timed_out)); then
@@ -188,12 +250,19 @@ else
   echo "deadlock-gate: ${#new_reports[@]} lockgraph report(s) in $dir:"
   files=()
   for f in "${new_reports[@]}"; do files+=("$dir/$f"); done
+  statuses=()
+  for f in "${new_reports[@]}"; do statuses+=("${status_of[$f]:-}"); done
   if command -v python3 >/dev/null 2>&1; then
-    python3 - "${files[@]}" <<'PY'
+    GATE_STATUSES="${statuses[*]}" python3 - "${files[@]}" <<'PY'
 import json, os, sys
 
-rows = []
-for path in sys.argv[1:]:
+statuses = os.environ.get("GATE_STATUSES", "").split()
+# One row per bug: files with the same fingerprint (several processes raised it) are one row, with
+# their occurrences added up.
+groups = {}
+order = []
+for i, path in enumerate(sys.argv[1:]):
+    occurrences, fingerprint = 1, None
     try:
         with open(path, encoding="utf-8") as f:
             r = json.load(f)
@@ -201,14 +270,33 @@ for path in sys.argv[1:]:
         locks = [str(l) for l in r.get("locks", [])]
         sep = " => " if kind in ("lock_order_inversion", "deadlock") else ", "
         shown = sep.join(locks + locks[:1]) if sep == " => " and locks else sep.join(locks)
-    except (OSError, ValueError) as e:
+        occurrences = int(r.get("occurrences", 1))
+        fingerprint = r.get("fingerprint") or None
+    except (OSError, ValueError, TypeError) as e:
         kind, shown = "unreadable", str(e)
-    if len(shown) > 70:
-        shown = shown[:67] + "..."
-    rel = os.path.relpath(path)
-    rows.append((kind, shown, path if rel.startswith("..") else rel))
-header = ("kind", "locks", "JSON file")
-widths = [max(len(x[i]) for x in rows + [header]) for i in range(3)]
+    key = fingerprint or path
+    if key not in groups:
+        order.append(key)
+        groups[key] = {"kind": kind, "shown": shown, "times": 0, "paths": [],
+                       "status": statuses[i] if i < len(statuses) else "new"}
+    groups[key]["times"] += occurrences
+    groups[key]["paths"].append(path)
+rows = []
+for key in order:
+    g = groups[key]
+    shown = g["shown"] if len(g["shown"]) <= 70 else g["shown"][:67] + "..."
+    rel = os.path.relpath(g["paths"][0])
+    where = g["paths"][0] if rel.startswith("..") else rel
+    if len(g["paths"]) > 1:
+        where += " (+%d more)" % (len(g["paths"]) - 1)
+    row = (g["kind"], shown, str(g["times"]), where)
+    if statuses:
+        row = (g["status"],) + row
+    rows.append(row)
+header = ("kind", "locks", "times", "JSON file")
+if statuses:
+    header = ("status",) + header
+widths = [max(len(x[i]) for x in rows + [header]) for i in range(len(header))]
 for row in [header, tuple("-" * w for w in widths)] + rows:
     print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 PY
@@ -220,9 +308,34 @@ PY
   else
     for f in "${files[@]}"; do
       kind=$(grep -o '"kind": *"[a-z_]*"' "$f" | head -1 | sed 's/.*"\([a-z_]*\)"$/\1/')
-      echo "  ${kind:-?}  $f"
+      echo "  ${status_of[${f##*/}]:+${status_of[${f##*/}]}  }${kind:-?}  $f"
     done
   fi
+fi
+if [[ -n $baseline ]]; then
+  echo "deadlock-gate: baseline $baseline: $((${#new_reports[@]} - unknown)) known report(s), $unknown new"
+  gone=()
+  for fp in "${!known[@]}"; do
+    [[ -n ${seen_fp[$fp]:-} ]] || gone+=("$fp")
+  done
+  if ((${#gone[@]} > 0)); then
+    echo "deadlock-gate: ${#gone[@]} baseline entr$( ((${#gone[@]} == 1)) && echo y || echo ies) no longer occur (remove them from $baseline):"
+    while IFS= read -r fp; do
+      echo "  $(sed -n "${known[$fp]}p" "$baseline")"
+    done < <(printf '%s\n' "${gone[@]}" | sort)
+  fi
+fi
+if [[ -n $write_baseline ]]; then
+  {
+    echo "# lockgraph baseline: report fingerprints known when it was written (scripts/deadlock-gate.sh"
+    echo "# --write-baseline). The gate run with --baseline fails only on reports not listed here."
+    while IFS= read -r fp; do
+      [[ -n $fp ]] || continue
+      f=$dir/${seen_fp[$fp]}
+      echo "$fp  # $(json_field "$f" kind): $(json_field "$f" summary)"
+    done < <(printf '%s\n' "${!seen_fp[@]}" | sort)
+  } >"$write_baseline"
+  echo "deadlock-gate: wrote ${#seen_fp[@]} fingerprint(s) to $write_baseline"
 fi
 # Diagrams: every DOT file in the directory (the reports' and any written by the dump).
 mapfile -t new_dots < <(find "$dir" -maxdepth 1 -name '*.dot' -newer "$state/start" | sort)
@@ -249,7 +362,11 @@ if ((timed_out)); then
   exit 124
 elif ((status != 0)); then
   exit "$status"
-elif ((${#new_reports[@]} > 0 && !keep_going)); then
+elif [[ -n $write_baseline || $keep_going -eq 1 ]]; then
+  exit 0
+elif [[ -n $baseline ]]; then
+  ((unknown == 0)) || exit 1
+elif ((${#new_reports[@]} > 0)); then
   exit 1
 fi
 exit 0

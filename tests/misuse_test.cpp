@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdio>
 #include <deque>
 #include <latch>
 #include <map>
@@ -97,6 +98,41 @@ TEST_F(MisuseDeathTest, SelfDeadlockUnderManyHeldLocksIsFound) {
         locks[3].lock();
       },
       testing::KilledBySignal(SIGABRT), "lockgraph: self-deadlock: [^\n]* blocks on lock deep3 it already holds");
+}
+
+// Past the inline stack the check is a set of the deep entries' locks, kept as they are pushed, popped
+// and moved: a lock held deep is found, also after an unlock from the middle of the stack moved it.
+TEST_F(MisuseDeathTest, SelfDeadlockOnALockHeldPastTheInlineStackIsFound) {
+  EXPECT_EXIT(
+      {
+        std::deque<lockgraph::mutex> locks;
+        for (int i = 0; i < 100; ++i) locks.emplace_back("deep" + std::to_string(i));
+        for (auto& m : locks) m.lock();
+        for (int i = 99; i >= 90; --i) locks[static_cast<std::size_t>(i)].unlock();
+        locks[95].lock();  // popped: not held (a new chain, so the set is filled here)
+        locks[70].unlock();  // from the middle: locks 71..89 and 95 move down one entry
+        locks[80].lock();
+      },
+      testing::KilledBySignal(SIGABRT), "lockgraph: self-deadlock: [^\n]* blocks on lock deep80 it already holds");
+}
+
+// Shared after shared deep in the stack is a recursive read, exclusive after shared a self-deadlock.
+TEST_F(MisuseDeathTest, LockAfterSharedPastTheInlineStackIsSelfDeadlock) {
+  EXPECT_EXIT(
+      {
+        std::deque<lockgraph::mutex> locks;
+        for (int i = 0; i < 60; ++i) locks.emplace_back();
+        for (auto& m : locks) m.lock();
+        lockgraph::shared_mutex rw("deep rw");
+        rw.lock_shared();  // entry 60
+        for (int i = 0; i < 10; ++i) locks.emplace_back();
+        for (std::size_t i = 60; i < 70; ++i) locks[i].lock();
+        rw.lock_shared();
+        std::fprintf(stderr, "recursive read passed\n");
+        rw.lock();
+      },
+      testing::KilledBySignal(SIGABRT),
+      "recursive read passed\n.*lockgraph: self-deadlock: [^\n]* blocks on lock deep rw it already holds");
 }
 
 // A reader taking the same lock shared again is not a self-deadlock (readers do not block readers).

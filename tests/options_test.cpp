@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kAllKeys =
     "report_dir, exitcode, enabled, abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, "
-    "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix, max_edges";
+    "print_reports, check_at_exit, dump_signal, log_path, strip_path_prefix, max_edges, lock_order, lock_order_strict, "
+    "suppressions";
 constexpr std::string_view kFormat = "(format: key=value pairs separated by ':', ',' or spaces)";
 
 // Parses `text` over default options; the error message, or "" on success.
@@ -81,6 +82,14 @@ TEST(Options, EmptySegmentsAreIgnored) {
   EXPECT_EQ(parsed("exitcode=1:").exitcode, 1);
   EXPECT_EQ(parsed(":exitcode=1").exitcode, 1);
   EXPECT_EQ(parsed(":::").exitcode, -1);
+}
+
+TEST(Options, LockOrderTakesAPathAndAStrictFlag) {
+  const options o = parsed("lock_order=/etc/app/order.txt:lock_order_strict=1");
+  EXPECT_EQ(o.lock_order, "/etc/app/order.txt");
+  EXPECT_TRUE(o.lock_order_strict);
+  EXPECT_EQ(error_for("lock_order="),
+            "LOCKGRAPH_OPTIONS: 'lock_order' needs a value (accepted: lock_order=FILE (a declared lock order))");
 }
 
 TEST(Options, LastOccurrenceOfAKeyWins) {
@@ -199,9 +208,7 @@ TEST(Options, MessagesNameTheirSource) {
 
 TEST(Options, UnknownKeyListsAcceptedKeys) {
   EXPECT_EQ(error_for("exit_code=1"),
-            "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: report_dir, exitcode, enabled, "
-            "abort_on_deadlock, halt_on_report, long_wait_ms, stack_depth, print_reports, check_at_exit, dump_signal, "
-            "log_path, strip_path_prefix, max_edges)");
+            "LOCKGRAPH_OPTIONS: unknown key 'exit_code' (accepted: " + std::string(kAllKeys) + ")");
 }
 
 TEST(Options, KeysAreCaseSensitive) {

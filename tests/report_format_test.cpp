@@ -428,7 +428,9 @@ TEST(ReportFormat, JsonLockOrderInversion) {
   "files": [
     "/tmp/r/lockgraph-1234-0001.json",
     "/tmp/r/lockgraph-1234-0001.dot"
-  ]
+  ],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }
@@ -487,7 +489,9 @@ TEST(ReportFormat, JsonDeadlock) {
   "thread": {"id": 2, "name": ""},
   "held": [],
   "stack": [],
-  "files": []
+  "files": [],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }
@@ -519,7 +523,9 @@ TEST(ReportFormat, JsonSelfDeadlock) {
     }
   ],
   "stack": [],
-  "files": []
+  "files": [],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }
@@ -562,7 +568,9 @@ TEST(ReportFormat, JsonUnreleasedLock) {
   "thread": {"id": 4, "name": "worker-1"},
   "held": [],
   "stack": [],
-  "files": []
+  "files": [],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }
@@ -588,7 +596,9 @@ TEST(ReportFormat, JsonBadUnlock) {
     }
   ],
   "stack": [],
-  "files": []
+  "files": [],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }
@@ -633,7 +643,9 @@ TEST(ReportFormat, JsonLongWait) {
   "thread": {"id": 1, "name": "worker-1"},
   "held": [],
   "stack": [],
-  "files": []
+  "files": [],
+  "fingerprint": "",
+  "occurrences": 1
 }
 )"));
 }

@@ -61,6 +61,33 @@ TEST(Scale, DeepNestingMemoryIsLinearInDepth) {
   EXPECT_LE(grown, static_cast<std::int64_t>(kDepth) * 8 * 1024) << "heap growth in bytes";
 }
 
+// Held entries this thread's self-deadlock checks walked so far.
+std::uint64_t self_check_walked() {
+  return lockgraph::detail::slot_of(lockgraph::detail::tl_record)->extra.self_check_walked;
+}
+
+// A deep nesting under a new outer lock each time: every chain is new (the slow path runs for each
+// acquisition), but every edge but the first is known. Checking that the thread does not already hold
+// the lock must not walk the held stack each time (1024 * 1024 / 2 entries per nesting before): at
+// most the inline entries per acquisition. Repeated as it is, the nesting is known: its deep chains
+// walk nothing (a shallow one evicted from the thread's and the process's caches may walk its few).
+TEST(Scale, DeepNestingSelfDeadlockCheckDoesNotWalkTheStack) {
+  constexpr std::size_t kDepth = 1024;
+  std::deque<lockgraph::mutex> locks;
+  for (std::size_t i = 0; i < kDepth; ++i) locks.emplace_back();
+  for (int round = 0; round < 3; ++round) {
+    lockgraph::mutex outer;
+    std::lock_guard<lockgraph::mutex> g(outer);
+    const std::uint64_t before = self_check_walked();
+    nest_all(locks);
+    const std::uint64_t walked = self_check_walked() - before;
+    EXPECT_LE(walked, kDepth * (lockgraph::detail::kInlineHeld + 1)) << "round " << round;
+    nest_all(locks);
+    EXPECT_LE(self_check_walked() - before - walked, lockgraph::detail::kInlineHeld * lockgraph::detail::kInlineHeld)
+        << "round " << round << ": the repeated nesting";
+  }
+}
+
 // ---- item 9: unique names -----------------------------------------------------------------------------
 
 // 100k named lifetimes ("conn-<i>", construct + lock + destroy): the names of destroyed locks must not

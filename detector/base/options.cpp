@@ -66,6 +66,9 @@ constexpr std::array kSpecs = {
     option_spec{"log_path", text{&options::log_path, "stderr, stdout or a path"}},
     option_spec{"strip_path_prefix", text{&options::strip_path_prefix, "strip_path_prefix=PREFIX"}},
     option_spec{"max_edges", bounded<unsigned>{&options::max_edges, 4'000'000'000u}},
+    option_spec{"lock_order", text{&options::lock_order, "lock_order=FILE (a declared lock order)"}},
+    option_spec{"lock_order_strict", &options::lock_order_strict},
+    option_spec{"suppressions", text{&options::suppressions, "suppressions=FILE"}},
 };
 
 // accepted_option_keys() as a compile-time constant built from kSpecs.

@@ -32,6 +32,11 @@ struct options {
   std::string log_path;            // log_path=stderr|stdout|PATH: where report text goes; PATH means
                                    //   PATH.<pid>, one file per process (empty = stderr)
   std::string strip_path_prefix;   // strip_path_prefix=PREFIX: cut from source paths in printed stacks
+  std::string lock_order;          // lock_order=FILE: a declared lock order (graph/declared_order.hpp)
+  bool lock_order_strict = false;  // lock_order_strict=0|1: also report orders between declared classes
+                                   //   that the file does not allow
+  std::string suppressions;        // suppressions=FILE: rules "<kind>:<glob>" for reports not to raise
+                                   //   (read by the runtime; see report/suppressions.hpp)
 };
 
 // Parses `text` over `out`: keys absent from `text` keep the value `out` already has. Returns an empty

@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #if LOCKGRAPH_STACKTRACE_LIBDW
@@ -224,6 +226,30 @@ std::vector<symbol> symbolize(std::uintptr_t addr) {
 }
 #endif
 
+// Symbols per code address. A bug that repeats (50 account pairs, one transfer()) symbolizes the same
+// few sites for each fingerprint and suppression check, and libdw costs about 0.1 ms per address:
+// the second time is a lookup. Bounded (cleared when full). Only try_lock: the cache is an
+// optimisation, so a busy cache, or one a forked child inherited locked, is simply bypassed. A
+// library unloaded and another loaded at its address could be named wrongly (dlclose is rare in
+// programs under test).
+std::vector<symbol> symbolize_cached(std::uintptr_t addr) {
+  static std::mutex* const mu = new std::mutex;  // never destroyed: reports may be printed at exit
+  static auto* const cache = new std::unordered_map<std::uintptr_t, std::vector<symbol>>;
+  {
+    std::unique_lock<std::mutex> lk(*mu, std::try_to_lock);
+    if (lk.owns_lock()) {
+      if (const auto it = cache->find(addr); it != cache->end()) return it->second;
+    }
+  }
+  std::vector<symbol> syms = symbolize(addr);
+  std::unique_lock<std::mutex> lk(*mu, std::try_to_lock);
+  if (lk.owns_lock()) {
+    if (cache->size() >= 4096) cache->clear();
+    cache->emplace(addr, syms);
+  }
+  return syms;
+}
+
 // lockgraph's own frames, and the std::atomic internals inlined into its hooks.
 bool is_lockgraph(const symbol& s) {
   return s.function.rfind("lockgraph::", 0) == 0 || s.function.rfind("std::__atomic_base", 0) == 0 ||
@@ -235,7 +261,7 @@ template <class F>
 void for_each_user_frame(const stack_trace& st, F&& f) {
   bool skipping = true;
   for (std::uintptr_t addr : st.frames) {
-    std::vector<symbol> syms = symbolize(addr);
+    std::vector<symbol> syms = symbolize_cached(addr);
     if (syms.empty()) syms.push_back({});
     for (const symbol& s : syms) {
       if (skipping && is_lockgraph(s)) continue;
@@ -335,6 +361,34 @@ std::string innermost_user_line(const stack_trace& st) {
     user = std::move(here);
   });
   return user.empty() ? fallback : user;
+}
+
+std::vector<frame_info> user_frames(const stack_trace& st) {
+  std::vector<frame_info> out;
+  for_each_user_frame(st, [&](std::uintptr_t, const symbol& s) { out.push_back({s.function, s.file, s.line}); });
+  return out;
+}
+
+frame_info innermost_user_frame(const stack_trace& st) {
+  // for_each_user_frame's walk, stopping at the first user frame: symbolizing is the cost here (a
+  // fingerprint per repeated problem), and the frames past it are not needed.
+  frame_info fallback;
+  bool have_fallback = false;
+  bool skipping = true;
+  for (std::uintptr_t addr : st.frames) {
+    std::vector<symbol> syms = symbolize_cached(addr);
+    if (syms.empty()) syms.push_back({});
+    for (const symbol& s : syms) {
+      if (skipping && is_lockgraph(s)) continue;
+      skipping = false;
+      if (!is_library(s)) return {s.function, s.file, s.line};
+      if (!have_fallback) {
+        fallback = {s.function, s.file, s.line};
+        have_fallback = true;
+      }
+    }
+  }
+  return fallback;
 }
 
 }  // namespace lockgraph::detail

@@ -31,6 +31,18 @@ std::string inversion_summary(const problem& p) {
   return s + (p.locks.empty() ? std::string() : p.locks.front());
 }
 
+// "lock-order inversion: b acquired while holding a, against the declared lock order (order.txt:3: b -> a)".
+std::string declared_summary(const problem& p) {
+  const std::string& held = p.locks.front();
+  const std::string& taken = p.locks.back();
+  if (p.declaration.empty()) {
+    return "undeclared lock order: " + taken + " acquired while holding " + held +
+           ", an order the declared lock order does not allow (lock_order_strict=1)";
+  }
+  return "lock-order inversion: " + taken + " acquired while holding " + held +
+         ", against the declared lock order (" + join(p.declaration, "; ") + ")";
+}
+
 std::string deadlock_summary(const problem& p) {
   std::string s = "deadlock: ";
   for (std::size_t i = 0; i < p.threads.size(); ++i) {
@@ -126,7 +138,9 @@ report build_report(const problem& p) {
   switch (p.kind) {
     case report_kind::lock_order_inversion:
       r.locks = p.locks;
-      r.summary = inversion_summary(p);
+      r.declared = p.declared;
+      r.declaration = p.declaration;
+      r.summary = p.declared && p.locks.size() == 2 ? declared_summary(p) : inversion_summary(p);
       break;
     case report_kind::deadlock:
       for (const auto& t : p.threads) r.locks.push_back(t.waits_for);
@@ -168,6 +182,10 @@ report build_report(const problem& p) {
 std::string dedupe_key(const problem& p) {
   switch (p.kind) {
     case report_kind::lock_order_inversion: {
+      // A declared-order violation is one per pair of classes (locks are named by class).
+      if (p.declared && p.locks.size() == 2) {
+        return (p.declaration.empty() ? "undeclared " : "declared ") + p.locks[0] + " > " + p.locks[1];
+      }
       // The same cycle closed again from another edge (or by another thread) is the same problem.
       std::vector<std::string> parts;
       for (const edge_id& e : p.edge_ids) {

@@ -143,6 +143,7 @@ using detail::dot_builder;
 using detail::thread_label;
 
 constexpr std::string_view kCycleEdge = "color=red, penwidth=2";
+constexpr std::string_view kDeclaredEdge = "color=blue, style=dashed";
 constexpr std::string_view kLockNode = "shape=box";
 
 std::string held_by_label(bool shared) { return shared ? "held by (shared)" : "held by"; }
@@ -211,6 +212,14 @@ void add_lock_order_inversion(const report& r, dot_builder& dot, node_table& nod
       label += "\n" + site;
     }
     dot.add_edge(from_id, to_id, label, kCycleEdge);
+  }
+  // Against a declared order: the declared direction, dashed, labelled by its rules.
+  if (r.declared && r.locks.size() == 2 && !r.declaration.empty()) {
+    const std::string held_id = nodes.lock(r.locks.front());
+    const std::string taken_id = nodes.lock(r.locks.back());
+    std::string label = "declared";
+    for (const std::string& rule : r.declaration) label += "\n" + rule;
+    dot.add_edge(taken_id, held_id, label, kDeclaredEdge);
   }
 }
 

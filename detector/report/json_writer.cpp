@@ -242,6 +242,16 @@ std::string to_json(const report& r) {
   write_stack(w, r.stack);
   w.key("files");
   write_strings(w, r.files);
+  if (r.declared) {  // only on a declared-order violation: other reports keep their shape
+    w.key("declared");
+    w.boolean(true);
+    w.key("declaration");
+    write_strings(w, r.declaration);
+  }
+  w.key("fingerprint");
+  w.string(r.fingerprint);
+  w.key("occurrences");
+  w.number(r.occurrences);
   w.end_object();
   return std::move(w).finish();
 }

@@ -66,6 +66,12 @@ struct problem {
   std::string when;
   std::string assertion;
   enum class holding : std::uint8_t { none, shared, exclusive } held_as = holding::none;
+
+  // lock_order_inversion against a declared lock order (lock_order=FILE): locks = {held, taken},
+  // edges = {the acquisition}, `declaration` = the rules it contradicts; an empty `declaration` means
+  // an order the file does not allow (lock_order_strict=1).
+  bool declared = false;
+  std::vector<std::string> declaration;
 };
 
 // The report for `p`: every field but `sequence` and `files`, which the sink fills. Pure; symbolizes

@@ -12,8 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "base/options.hpp"
+#include "report/fingerprint.hpp"
 
 namespace lockgraph::detail {
 namespace {
@@ -59,6 +61,13 @@ int write_atomically(const std::string& path, const std::string& content) {
 // self-deadlock on a lock its thread holds, a check_quiescent() call) is published but not handed to
 // the handler again, which would recurse.
 thread_local bool t_in_handler = false;
+
+// long_wait and all_threads_blocked describe a moment (this wait, this dump), and each thread's wait
+// is news: they are raised per problem as before. Every other kind names a defect in the code, raised
+// once per fingerprint.
+bool merged_by_fingerprint(report_kind k) {
+  return k != report_kind::long_wait && k != report_kind::all_threads_blocked;
+}
 
 }  // namespace
 
@@ -153,15 +162,44 @@ std::vector<std::string> report_sink::write_files(const report& r) {
 }
 
 bool report_sink::raise(const problem& p) {
-  report r = build_report(p);
-  if (const claim_fn claim = claim_.load(std::memory_order_acquire); claim != nullptr && claim(r)) return true;
-  return publish(std::move(r), dedupe_key(p));
-}
-
-bool report_sink::publish(report r, const std::string& key) {
+  // A live lockgraph::expect_report sees the report first, before dedupe: a claimed one goes nowhere else.
+  std::optional<report> built;
+  if (const claim_fn claim = claim_.load(std::memory_order_acquire); claim != nullptr) {
+    built = build_report(p);
+    if (claim(*built)) return true;
+  }
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (!seen_.insert(key).second) return false;
+    if (!seen_.insert(dedupe_key(p)).second) return false;
+  }
+  report r = built ? std::move(*built) : build_report(p);
+  r.fingerprint = fingerprint_of(r);  // symbolizes: here, outside the sink's lock
+  if (!suppressions_.empty()) {
+    const int rule = suppressions_.match(r);
+    if (rule >= 0) {
+      std::lock_guard<std::mutex> g(mu_);
+      hits_.resize(suppressions_.rules().size());
+      ++hits_[static_cast<std::size_t>(rule)];
+      return false;
+    }
+  }
+  return publish(std::move(r));
+}
+
+bool report_sink::publish(report r) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    const auto [at, fresh] = !merged_by_fingerprint(r.kind) ? std::pair{by_fingerprint_.end(), true}
+                                                            : by_fingerprint_.try_emplace(r.fingerprint, kPending);
+    if (!fresh) {
+      // The same bug again (another instance): one more occurrence of the report already raised.
+      if (at->second == kPending) {
+        ++pending_repeats_[r.fingerprint];
+      } else {
+        ++reports_[at->second].occurrences;
+      }
+      return false;
+    }
     r.sequence = ++sequence_;
     ++problems_;
   }
@@ -169,6 +207,11 @@ bool report_sink::publish(report r, const std::string& key) {
   report_handler handler;
   {
     std::lock_guard<std::mutex> g(mu_);
+    if (const auto pending = pending_repeats_.find(r.fingerprint); pending != pending_repeats_.end()) {
+      r.occurrences += pending->second;
+      pending_repeats_.erase(pending);
+    }
+    if (merged_by_fingerprint(r.kind)) by_fingerprint_[r.fingerprint] = reports_.size();
     reports_.push_back(r);
     handler = handler_;
   }
@@ -216,9 +259,46 @@ void report_sink::call_handler(const report_handler& handler, const report& r) {
   }
 }
 
+void report_sink::finish() {
+  std::vector<report> repeated;
+  std::vector<std::uint64_t> hits;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const report& r : reports_) {
+      if (r.occurrences > 1) repeated.push_back(r);
+    }
+    hits = hits_;
+  }
+  hits.resize(suppressions_.rules().size());
+  std::string text;
+  for (const report& r : repeated) {
+    if (opts_.print_reports) {
+      text += "lockgraph: report #" + std::to_string(r.sequence) + " (" + to_string(r.kind) + ", fingerprint " +
+              r.fingerprint + ") occurred " + std::to_string(r.occurrences) + " times: " + r.summary + "\n";
+    }
+    // The file was written at the first occurrence; it now gets the final count. DOT is unchanged.
+    if (!r.files.empty()) write_atomically(r.files.front(), to_json(r));
+  }
+  std::string unused;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const suppression_rule& rule = suppressions_.rules()[i];
+    if (hits[i] == 0) {
+      unused += (unused.empty() ? "" : ", ") + ("'" + rule.text + "' (" + rule.origin + ")");
+      continue;
+    }
+    text += "lockgraph: suppression '" + rule.text + "' (" + rule.origin + ") matched " + std::to_string(hits[i]) +
+            (hits[i] == 1 ? " report\n" : " reports\n");
+  }
+  if (!unused.empty()) text += "lockgraph: unused suppressions: " + unused + "\n";
+  if (!text.empty()) print(text);
+}
+
 void report_sink::reset_after_fork() {
   std::lock_guard<std::mutex> g(mu_);
   seen_.clear();
+  by_fingerprint_.clear();
+  pending_repeats_.clear();
+  hits_.clear();
   reports_.clear();
   sequence_ = 0;
   problems_ = 0;
@@ -244,6 +324,8 @@ void report_sink::note_problem() {
 void report_sink::forget_reports() {
   std::lock_guard<std::mutex> g(mu_);
   seen_.clear();
+  by_fingerprint_.clear();  // indices into reports_
+  pending_repeats_.clear();
   reports_.clear();
 }
 

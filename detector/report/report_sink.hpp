@@ -1,6 +1,8 @@
 // report_sink: where raised problems go. Builds the report (report/problem.hpp), deduplicates (once per
-// distinct problem per process), numbers, stores, writes report_dir files (JSON + DOT, atomically),
-// prints, and calls the user's handler.
+// distinct problem per process), fingerprints it (report/fingerprint.hpp), drops it when a suppression
+// rule matches (report/suppressions.hpp), counts a repeat of a fingerprint already raised as one more
+// occurrence of that report, and otherwise numbers, stores, writes report_dir files (JSON + DOT,
+// atomically), prints, and calls the user's handler.
 #ifndef LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 #define LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 
@@ -8,11 +10,13 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "lockgraph/report.hpp"
 #include "report/problem.hpp"
+#include "report/suppressions.hpp"
 
 namespace lockgraph::detail {
 
@@ -23,10 +27,24 @@ class report_sink {
   explicit report_sink(const options& opts) : opts_(opts) {}
 
   // Raises `p` unless the same problem (dedupe_key) was raised before in this process: builds its
-  // report, numbers it, writes its files, prints it, hands it to the handler. Returns false for a
-  // duplicate. Thread-safe; the caller must hold no internal lock (the handler runs here), and must
-  // have its thread's bypass set.
+  // report and fingerprint; a suppressed report counts for its rule and goes no further; a report
+  // whose fingerprint was raised before adds one to that report's occurrences; otherwise numbers it,
+  // writes its files, prints it, hands it to the handler. Returns true only in that last case (the
+  // report is new). Thread-safe; the caller must hold no internal lock (the handler runs here), and
+  // must have its thread's bypass set.
   bool raise(const problem& p);
+
+  // The rules reports are checked against. Not thread-safe: set once, before the first raise().
+  void set_suppressions(suppressions rules) { suppressions_ = std::move(rules); }
+  // True when a rule suppresses `r` (a report built elsewhere, e.g. by check_quiescent()); counts no
+  // hit. Symbolizes when a rule needs it. Thread-safe.
+  bool suppressed(const report& r) const { return suppressions_.match(r) >= 0; }
+
+  // At normal process exit: one line per report that occurred more than once (when print_reports),
+  // one line per suppression rule that matched with its count and one listing the rules that never
+  // did; the JSON file of a report that occurred more than once is rewritten with the final count.
+  // Thread-safe.
+  void finish();
 
   std::vector<report> all() const;
   // Problems that count for exitcode: every report published (reset() does not lower it), plus
@@ -71,7 +89,7 @@ class report_sink {
   void reset_after_fork();
 
  private:
-  bool publish(report r, const std::string& key);
+  bool publish(report r);
   // Calls the handler; an exception from it is caught and said once (see report.hpp's contract).
   void call_handler(const report_handler& handler, const report& r);
   // Writes DIR/<stem>.json and .dot through a temporary file and rename(2), so a reader never sees a
@@ -81,6 +99,13 @@ class report_sink {
   const options& opts_;
   mutable std::mutex mu_;
   std::unordered_set<std::string> seen_;
+  // fingerprint -> index in reports_, or kPending while its first report is being published (repeats
+  // arriving meanwhile are counted in pending_repeats_ and added when it is stored).
+  static constexpr std::size_t kPending = static_cast<std::size_t>(-1);
+  std::unordered_map<std::string, std::size_t> by_fingerprint_;
+  std::unordered_map<std::string, std::uint64_t> pending_repeats_;
+  suppressions suppressions_;           // immutable after set_suppressions()
+  std::vector<std::uint64_t> hits_;     // per rule of suppressions_
   std::vector<report> reports_;
   report_handler handler_;
   std::uint64_t sequence_ = 0;

@@ -169,8 +169,32 @@ void append_scenario(std::string& out, const std::vector<lock_edge>& edges) {
   out += "\n   *** DEADLOCK ***\n";
 }
 
+// locks = {held, taken}; edges[0] is the acquisition; declaration the rules it goes against.
+void append_declared_violation(std::string& out, const report& r) {
+  const std::string held = esc(r.locks.front());
+  const std::string taken = esc(r.locks.back());
+  out += r.declaration.empty() ? "lockgraph: lock-order-inversion (an order the declared lock order does not allow)\n"
+                               : "lockgraph: lock-order-inversion (against the declared lock order)\n";
+  for (const lock_edge& e : r.edges) {
+    out += "  " + esc(e.to) + std::string(shared_note(e.to_shared)) + " acquired while holding " + esc(e.from) +
+           std::string(shared_note(e.from_shared)) + " in thread " + thread_name(e.thread) + ":\n";
+    append_stack(out, e.stack, "    ");
+  }
+  if (r.declaration.empty()) {
+    out += "\n  lock_order_strict=1: the declared lock order names " + held + " and " + taken +
+           " but orders neither before the other; declare '" + held + " -> " + taken + "' to allow it\n";
+    return;
+  }
+  out += "\n  The declared lock order takes " + taken + " before " + held + ":\n";
+  for (const std::string& rule : r.declaration) out += "    " + esc(rule) + "\n";
+}
+
 // locks[i] -> locks[i + 1] was first seen as edges[i].
 void append_lock_order_inversion(std::string& out, const report& r) {
+  if (r.declared && r.locks.size() == 2) {
+    append_declared_violation(out, r);
+    return;
+  }
   out += "lockgraph: lock-order-inversion (potential deadlock)\n";
   out += "  Cycle in lock order graph: ";
   const std::size_t shown_locks = std::min(r.locks.size(), kMaxShown);
@@ -331,8 +355,9 @@ std::string to_text(const report& r) {
     case report_kind::assertion_failed: append_assertion_failed(out, r); break;
     case report_kind::all_threads_blocked: append_all_threads_blocked(out, r); break;
   }
+  if (!r.fingerprint.empty()) out += "\n  Fingerprint: " + r.fingerprint + '\n';
   if (!r.files.empty()) {
-    out += "\n  Files: ";
+    out += (r.fingerprint.empty() ? "\n  Files: " : "  Files: ");
     for (std::size_t i = 0; i < r.files.size(); ++i) out += (i == 0 ? "" : ", ") + esc(r.files[i]);
     out += '\n';
   }

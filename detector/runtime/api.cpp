@@ -16,6 +16,7 @@
 
 // Weak: a program's own definition replaces this one (see lockgraph/options.hpp).
 extern "C" __attribute__((weak)) const char* lockgraph_default_options() { return nullptr; }
+extern "C" __attribute__((weak)) const char* lockgraph_default_suppressions() { return nullptr; }
 
 namespace lockgraph {
 

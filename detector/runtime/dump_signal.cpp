@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -78,8 +77,8 @@ void dump_now(runtime& r) {
 // loop gone wrong) makes one dump now and at most one more a second later, not one file per signal.
 constexpr std::chrono::milliseconds kMinDumpInterval{1000};
 
-void dumper(runtime* r) {
-  note_internal_thread();
+void dumper(void* arg) {
+  runtime* r = static_cast<runtime*>(arg);
   std::chrono::steady_clock::time_point last{};
   bool dumped = false;
   for (;;) {
@@ -115,7 +114,12 @@ void start_signal_dumper(runtime& r) {
     std::fprintf(stderr, "lockgraph: dump_signal=%d: cannot install a handler for that signal\n", r.opts.dump_signal);
     return;
   }
-  std::thread(dumper, &r).detach();
+  // Returns once the dumper runs: a fork() right after this (the program's first lock) then finds no
+  // thread of lockgraph's half started (see start_internal_thread()).
+  if (!start_internal_thread(&dumper, &r)) {
+    std::fprintf(stderr, "lockgraph: dump_signal=%d: cannot start the dumper thread\n", r.opts.dump_signal);
+    return;
+  }
   g_dumper_started.store(true, std::memory_order_release);
 }
 
@@ -134,9 +138,8 @@ void restart_signal_dumper_after_fork(runtime& r) noexcept {
     return;
   }
   g_dump_write_fd.store(g_dump_pipe[1], std::memory_order_relaxed);
-  try {
-    std::thread(dumper, &r).detach();  // the parent's dumper thread did not survive the fork
-  } catch (const std::system_error&) {
+  // The parent's dumper thread did not survive the fork.
+  if (!start_internal_thread(&dumper, &r)) {
     r.sink.print("lockgraph: dump_signal=" + std::to_string(r.opts.dump_signal) +
                  ": no dumper thread for this forked child; its dump signal is ignored\n");
   }

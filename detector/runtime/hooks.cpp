@@ -76,11 +76,63 @@ void rechain(thread_record* t, std::uint32_t from, lock_order_graph& graph) {
   }
 }
 
+// Entries from i up are about to be popped or moved: the overflow ones among them leave deep_held.
+LOCKGRAPH_NOINLINE void forget_deep_from_slow(thread_record* t, std::uint32_t from) noexcept {
+  thread_extra& x = *t->extra;
+  for (std::uint32_t j = from; j < x.deep_upto; ++j) {
+    x.deep_held.erase(own_held_at(t, j)->lock.load(std::memory_order_relaxed));
+  }
+  x.deep_upto = from;
+  // What is left belonged to entries another thread turned into tombstones (it destroyed their lock).
+  if (from == kInlineHeld && !x.deep_held.empty()) x.deep_held.clear();
+}
+LOCKGRAPH_ALWAYS_INLINE void forget_deep_from(thread_record* t, std::uint32_t i) noexcept {
+  const std::uint32_t from = i > kInlineHeld ? i : kInlineHeld;
+  if (LOCKGRAPH_PREDICT_FALSE(t->extra->deep_upto > from)) forget_deep_from_slow(t, from);
+}
+
+// False if the thread certainly does not hold `m` in an overflow entry (index kInlineHeld .. d - 1);
+// true if it may (the caller then walks them). Adds the entries pushed since the last call to
+// deep_held first: each entry is added once and removed once, so a deep acquisition's self-deadlock
+// check is O(1) amortised instead of a walk over the whole stack.
+bool deep_may_hold(thread_record* t, const lock_meta& m, std::uint32_t d) noexcept {
+  thread_extra& x = *t->extra;
+  for (; x.deep_upto < d; ++x.deep_upto) {
+    if (!x.deep_held.insert(own_held_at(t, x.deep_upto)->lock.load(std::memory_order_relaxed))) {
+      x.deep_held.clear();  // out of memory: no set, walk them all
+      x.deep_upto = kInlineHeld;
+      return true;
+    }
+  }
+  return x.deep_held.contains(&m);
+}
+
+// The thread's validated chains are from an older g_chain_epoch: forget them.
+void forget_validated_chains(thread_record* t) noexcept {
+  for (std::uint64_t& c : t->chain_cache) c = 0;
+  thread_extra& x = *t->extra;
+  x.validated_above_inline = 0;
+  for (held_chunk* c = x.overflow.load(std::memory_order_relaxed); c != nullptr;
+       c = c->next.load(std::memory_order_relaxed)) {
+    for (std::uint64_t& v : c->validated_above) v = 0;
+  }
+}
+
+// Remembers that the held chain plus the lock acquired at depth d (chain value `key`) is validated:
+// in the thread's chain cache where the fast path probes it (d <= kInlineHeld), and past that on the
+// held entry below, where before_lock_slow() finds it without hashing into a table that a deep
+// nesting's thousand chains would overflow.
+void remember_validated(thread_record* t, std::uint32_t d, std::uint64_t key) noexcept {
+  if (d <= kInlineHeld) t->chain_cache[key & (kChainCacheSize - 1)] = key;
+  if (d >= kInlineHeld) own_validated_above(t, d - 1) = key;
+}
+
 // Removes entry i from the held stack, keeping the order of the others.
 // Another thread may turn one of this thread's entries into a tombstone meanwhile (release_any_thread
 // below): each entry's lock is taken out of its old place with an exchange, so such a change lands
 // either before the move (and moves with it) or fails (and that thread looks again: held_seq is odd).
 void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
+  forget_deep_from(t, i);
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
   if (i + 1 == d) {  // the top (every unlock nested past kInlineHeld): nothing moves
     t->depth.store(d - 1, std::memory_order_release);
@@ -170,6 +222,41 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
   }
 }
 
+// The class a declared lock order names a lock by: its name, or "file:line" of its construction.
+std::string declared_class_of(const lock_meta& m) { return label_ref::of(m).str(); }
+
+// lock_order=FILE: `m` is about to be acquired (blocking) while the thread holds entries [0, d): each
+// held lock against the declaration, not only the nearest (what this run recorded need not contain
+// the declared path). Runs once per new chain (the chain cache skips the rest). Returns the
+// violations; the caller adds the stack (captured in its own frame, which printing cuts off).
+std::vector<problem> declared_violations(runtime& r, thread_record* t, std::uint32_t d, lock_meta& m,
+                                         std::uint8_t mode) {
+  std::vector<problem> out;
+  const std::string taken = declared_class_of(m);
+  for (std::uint32_t i = 0; i < d; ++i) {
+    const held_entry* e = own_held_at(t, i);
+    const lock_meta* h = e->lock.load(std::memory_order_relaxed);
+    if (h == &destroyed_lock || h == &m) continue;
+    const std::string held = declared_class_of(*h);
+    const declared_order::result v = r.order.check(held, taken, r.opts.lock_order_strict);
+    if (v.v != declared_order::verdict::contradicts && v.v != declared_order::verdict::undeclared) continue;
+    problem& p = out.emplace_back();
+    p.kind = report_kind::lock_order_inversion;
+    p.declared = true;
+    p.declaration = v.rules;
+    p.locks = {held, taken};
+    p.thread = describe(*slot_of(t));
+    lock_edge& edge = p.edges.emplace_back();
+    edge.from = held;
+    edge.to = taken;
+    edge.from_shared = (e->mode.load(std::memory_order_relaxed) & mode_shared) != 0;
+    edge.to_shared = (mode & mode_shared) != 0;
+    edge.thread = p.thread;
+    p.held = held_locks(t);
+  }
+  return out;
+}
+
 }  // namespace
 
 thread_record* register_thread() noexcept {
@@ -189,15 +276,25 @@ thread_record* register_thread() noexcept {
 
 void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
   if (t->bypass != 0) return;
-  bypass_scope bypass(t);
-  runtime& r = rt();
-  const std::uint32_t d = purge_tombstones(t);
+  const std::uint32_t d = purge_tombstones(t);  // one relaxed load unless another thread made some
   if (d == 0) return;
   // Read before validating: a rejected edge forgotten meanwhile bumps it, and the chain remembered
   // below then counts for the old epoch only.
   const std::uint32_t epoch = g_chain_epoch.load(std::memory_order_acquire);
+
+  // Nesting past the inline stack: every acquisition comes here, so a known chain must cost what the
+  // fast path's probe costs, whatever the depth: one compare with the chain last validated on top of
+  // the held entry below (a deep nesting repeats itself: the same lock follows the same chain).
+  if (d >= kInlineHeld && t->chain_epoch == epoch) {
+    const std::uint64_t below = own_held_at(t, d - 1)->chain;
+    const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+    if (below != 0 && node != 0 && own_validated_above(t, d - 1) == chain_mix(below, node, mode)) return;
+  }
+
+  bypass_scope bypass(t);
+  runtime& r = rt();
   if (t->chain_epoch != epoch) {
-    for (std::uint64_t& c : t->chain_cache) c = 0;
+    forget_validated_chains(t);
     t->chain_epoch = epoch;
   }
 
@@ -208,18 +305,20 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   std::uint64_t node = m.node.load(std::memory_order_relaxed);
   if (top != 0 && node != 0) {
     const std::uint64_t key = chain_mix(top, node, mode);
-    std::uint64_t& slot = t->chain_cache[key & (kChainCacheSize - 1)];
-    if (slot == key) return;
+    if (d <= kInlineHeld && t->chain_cache[key & (kChainCacheSize - 1)] == key) return;
     if (r.graph.chain_validated(key)) {
-      slot = key;
+      remember_validated(t, d, key);
       return;
     }
   }
 
   // A thread blocking on a lock it holds waits forever (recursive locks never get here on re-entry).
-  // Shared after shared is the one exception: readers do not block readers.
+  // Shared after shared is the one exception: readers do not block readers. Past the inline stack,
+  // deep_held rules out the overflow entries in O(1) unless the lock may be among them.
   bool recursive_read = false;
-  for (std::uint32_t i = 0; i < d; ++i) {
+  const std::uint32_t scan_to = d > kInlineHeld && !deep_may_hold(t, m, d) ? kInlineHeld : d;
+  t->extra->self_check_walked += scan_to;
+  for (std::uint32_t i = 0; i < scan_to; ++i) {
     const held_entry* e = own_held_at(t, i);
     if (e->lock.load(std::memory_order_relaxed) != &m) continue;
     if ((e->mode.load(std::memory_order_relaxed) & mode & mode_shared) != 0) {
@@ -241,6 +340,20 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     rechain(t, from, r.graph);
     top = top_entry->chain;
   }
+  stack_trace stack;
+  bool captured = false;
+  if (!recursive_read && !r.order.empty()) {
+    std::vector<problem> violations = declared_violations(r, t, d, m, mode);
+    if (!violations.empty()) {
+      stack = capture_stack(r.opts.stack_depth);
+      captured = true;
+    }
+    for (problem& p : violations) {
+      p.stack = stack;
+      p.edges.front().stack = stack;
+      r.sink.raise(p);
+    }
+  }
   if (!recursive_read) {
     // Edges from the nearest held locks only, walking down from the top and stopping after the first
     // one held exclusive and taken blocking: that lock's own acquisition recorded (or found) the edges
@@ -249,8 +362,6 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     // added no edge into its lock), so the walk continues past it, and past destroyed or rejected
     // ones. One nesting of depth d thus records O(d) edges, not d^2/2. A destroyed middle lock cannot
     // hide a -> c: lock_order_graph::remove() splices p -> s for its edges p -> b -> s.
-    stack_trace stack;
-    bool captured = false;
     for (std::uint32_t i = d; i-- > 0;) {
       const held_entry* e = own_held_at(t, i);
       if (e->lock.load(std::memory_order_relaxed) == &destroyed_lock) continue;
@@ -295,8 +406,30 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     }
   }
   const std::uint64_t key = chain_mix(top, node, mode);
-  t->chain_cache[key & (kChainCacheSize - 1)] = key;
+  remember_validated(t, d, key);
   r.graph.remember_chain(key, epoch);
+}
+
+std::uint32_t prepare_deep_push(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                                const void* site_ret) noexcept {
+  if (t->bypass != 0) return 0;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (d < kInlineHeld || t->chain_epoch != g_chain_epoch.load(std::memory_order_acquire)) return 0;
+  const std::uint64_t below = own_held_at(t, d - 1)->chain;
+  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
+  if (below == 0 || node == 0) return 0;
+  const std::uint64_t key = chain_mix(below, node, mode);
+  if (own_validated_above(t, d - 1) != key) return 0;
+  held_entry* e = own_held_at(t, d, /*grow=*/true);
+  if (e == nullptr) return 0;
+  // Past the depth other threads read up to: nobody looks at it until the caller publishes it.
+  e->lock.store(&m, std::memory_order_relaxed);
+  e->node.store(node, std::memory_order_relaxed);
+  e->mode.store(mode, std::memory_order_relaxed);
+  e->site_pc.store(site_pc, std::memory_order_relaxed);
+  e->site_ret.store(site_ret, std::memory_order_relaxed);
+  e->chain = key;
+  return d + 1;
 }
 
 void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
@@ -318,6 +451,16 @@ void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const vo
 bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t shared) noexcept {
   if (t == nullptr) t = register_thread();
   if (t->bypass != 0) return true;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (d > kInlineHeld) {  // the top is past the inline stack: pop it as before_unlock() pops inline
+    const held_entry* e = own_held_at(t, d - 1);
+    if (e->lock.load(std::memory_order_relaxed) == &m &&
+        (e->mode.load(std::memory_order_relaxed) & mode_shared) == shared) {
+      forget_deep_from(t, d - 1);
+      t->depth.store(d - 1, std::memory_order_release);
+      return true;
+    }
+  }
   const long i = find_entry(t, m, shared);
   if (i >= 0) {
     erase_entry(t, static_cast<std::uint32_t>(i), nullptr);

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "report/fingerprint.hpp"
 #include "threads/misuse.hpp"
 #include "threads/wait_for_graph.hpp"
 #include "threads/watchdog.hpp"
@@ -23,7 +24,10 @@ std::vector<report> quiescence_problems(runtime& r) {
   }
   std::vector<report> out;
   for (const problem& p : found) {
-    out.push_back(build_report(p));
+    report built = build_report(p);
+    built.fingerprint = fingerprint_of(built);
+    // A suppressed problem is not raised (raise() counts its rule's hit) and not returned either.
+    if (!r.sink.suppressed(built)) out.push_back(std::move(built));
     r.sink.raise(p);
   }
   return out;

@@ -6,8 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "base/labels.hpp"
@@ -71,13 +73,55 @@ void apply_options(runtime& r, const char* text, std::string_view source) noexce
   std::_Exit(2);
 }
 
+// lock_order=FILE: read and parse it once; an unreadable or malformed file is one line and exit 2,
+// like a bad option (a declaration that silently checks nothing would make zero reports meaningless).
+void load_declared_order(runtime& r) noexcept {
+  const std::string& path = r.opts.lock_order;
+  if (path.empty()) return;
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    std::fprintf(stderr, "lockgraph: lock_order=%s: cannot read it (%s); expected a lock order file ('A -> B' lines)\n",
+                 path.c_str(), std::strerror(errno));
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  if (const std::string error = r.order.parse(text, path); !error.empty()) {
+    std::fprintf(stderr, "lockgraph: lock_order: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+}
+
+// The program's built-in rules, then suppressions=FILE's. A bad rule or unreadable file: one line on
+// stderr, exit status 2, as for a bad option.
+void load_suppressions(runtime& r) noexcept {
+  suppressions rules;
+  std::string error;
+  if (const char* built_in = lockgraph_default_suppressions(); built_in != nullptr) {
+    error = rules.add(built_in, "lockgraph_default_suppressions()");
+  }
+  if (error.empty() && !r.opts.suppressions.empty()) error = rules.add_file(r.opts.suppressions);
+  if (!error.empty()) {
+    std::fprintf(stderr, "lockgraph: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(2);
+  }
+  r.sink.set_suppressions(std::move(rules));
+}
+
 runtime* create_runtime() noexcept {
   auto* r = new runtime();  // never destroyed: locks may be used by static destructors
   // The program's built-in defaults first; LOCKGRAPH_OPTIONS overrides them key by key.
   apply_options(*r, lockgraph_default_options(), "lockgraph_default_options()");
   apply_options(*r, std::getenv("LOCKGRAPH_OPTIONS"), "LOCKGRAPH_OPTIONS");
   if (!r->opts.strip_path_prefix.empty()) set_strip_path_prefix(r->opts.strip_path_prefix);
+  load_suppressions(*r);
   r->graph.set_max_edges(r->opts.max_edges);
+  load_declared_order(*r);
   ::pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   return r;
 }
@@ -135,8 +179,8 @@ __attribute__((constructor)) void arm_exit_marker() {
 }
 
 // Runs after the C++ static destructors of the executable (it is a .fini_array entry, and those run
-// after the atexit list): every report of the program's life is in by then. Reports locks still held
-// and applies exitcode=N.
+// after the atexit list): every report of the program's life is in by then. Reports locks still held,
+// says which reports repeated and which suppressions matched, and applies exitcode=N.
 __attribute__((destructor)) void lockgraph_process_exit() {
   runtime* r = rt_if_created();
   if (r == nullptr || !r->opts.enabled) return;
@@ -149,6 +193,7 @@ __attribute__((destructor)) void lockgraph_process_exit() {
     for (const problem& p : locks_held_at_exit(ending)) r->sink.raise(p);
     if (ending != nullptr) --t->bypass;
   }
+  r->sink.finish();
   if (r->opts.exitcode >= 0 && r->sink.count() > 0) {
     std::fflush(nullptr);
     ::_exit(r->opts.exitcode);

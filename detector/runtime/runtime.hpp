@@ -7,6 +7,7 @@
 #define LOCKGRAPH_DETECTOR_RUNTIME_HPP
 
 #include "base/options.hpp"
+#include "graph/declared_order.hpp"
 #include "graph/lock_order_graph.hpp"
 #include "report/report_sink.hpp"
 #include "threads/thread_registry.hpp"
@@ -16,6 +17,7 @@ namespace lockgraph::detail {
 struct runtime {
   options opts;  // immutable after construction
   lock_order_graph graph;
+  declared_order order;  // lock_order=FILE; immutable after construction
   report_sink sink{opts};
 };
 

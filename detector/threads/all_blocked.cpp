@@ -41,8 +41,7 @@ bool may_all_be_blocked() noexcept {
   return blocked > 0 && blocked >= live_thread_count();
 }
 
-void check_loop() {
-  note_internal_thread();
+void check_loop(void*) {
   for (;;) {
     {
       std::unique_lock<std::mutex> lk(*g_mu);
@@ -72,11 +71,7 @@ void poke() noexcept {
   if (g_sink.load(std::memory_order_acquire) == nullptr) return;
   bool expected = false;
   if (!g_started.load(std::memory_order_acquire) && g_started.compare_exchange_strong(expected, true)) {
-    try {
-      std::thread(check_loop).detach();
-    } catch (...) {
-      return;  // no thread, no check (never a false alarm)
-    }
+    if (!start_internal_thread(&check_loop, nullptr)) return;  // no thread, no check (never a false alarm)
   }
   {
     std::lock_guard<std::mutex> g(*g_mu);

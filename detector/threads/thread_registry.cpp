@@ -8,7 +8,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <new>
+#include <thread>
 
 #include "base/labels.hpp"
 
@@ -43,7 +47,7 @@ held_entry* held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
   }
 }
 
-held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow) noexcept {
+held_entry* own_held_at_moving(thread_record* t, std::uint32_t i, bool grow) noexcept {
   if (i < kInlineHeld) return &t->held[i];
   i -= kInlineHeld;
   thread_extra& x = *t->extra;
@@ -104,6 +108,8 @@ void release_slot(thread_slot* s) noexcept {
   }
   s->rec.depth.store(0, std::memory_order_release);
   s->rec.bypass = 0;
+  s->extra.deep_held.clear();
+  s->extra.deep_upto = kInlineHeld;
   s->extra.waits_on.store(nullptr, std::memory_order_relaxed);
   s->extra.wait_type.store(wait_kind::none, std::memory_order_relaxed);
   s->extra.wait_counted.store(false, std::memory_order_relaxed);
@@ -119,6 +125,34 @@ void note_internal_thread() noexcept {
     pid_t expected = 0;
     if (slot.compare_exchange_strong(expected, tid, std::memory_order_acq_rel)) return;
   }
+}
+
+bool start_internal_thread(void (*fn)(void*), void* arg) noexcept {
+  // Shared: the caller may stop waiting (after its second) before the thread gets to say it runs.
+  struct gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool running = false;
+  };
+  std::shared_ptr<gate> g;
+  try {
+    g = std::make_shared<gate>();
+    std::thread([g, fn, arg]() mutable {
+      note_internal_thread();
+      {
+        std::lock_guard<std::mutex> lk(g->mu);
+        g->running = true;
+      }
+      g->cv.notify_all();
+      g.reset();
+      fn(arg);
+    }).detach();
+  } catch (...) {  // std::bad_alloc, std::system_error: no thread
+    return false;
+  }
+  std::unique_lock<std::mutex> lk(g->mu);
+  g->cv.wait_for(lk, std::chrono::seconds(1), [&] { return g->running; });
+  return true;
 }
 
 bool is_internal_thread(pid_t tid) noexcept {

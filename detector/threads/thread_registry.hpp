@@ -20,6 +20,7 @@
 
 #include "lockgraph/detail/hooks.hpp"
 #include "lockgraph/report.hpp"
+#include "threads/lock_set.hpp"
 
 namespace lockgraph::detail {
 
@@ -29,6 +30,9 @@ struct held_chunk {
   static constexpr std::uint32_t kSize = 64;
   held_entry entries[kSize];
   std::atomic<held_chunk*> next{nullptr};
+  // Owner only: for each entry, the chain value last validated on top of it (0: none), so a deep
+  // nesting repeated in the same order finds each step known in O(1) (hooks.cpp, before_lock_slow).
+  std::uint64_t validated_above[kSize] = {};
 };
 
 enum class wait_kind : std::uint8_t { none, lock, condition };
@@ -78,6 +82,13 @@ struct thread_extra {
   // Entries other threads turned into tombstones since the owner last purged them (an upper bound):
   // the owner's slow paths scan for tombstones only when it is not 0, so deep nesting stays O(1).
   std::atomic<std::uint32_t> tombstones{0};
+  // held_chunk::validated_above of inline entry kInlineHeld - 1, the first top past the fast path.
+  std::uint64_t validated_above_inline = 0;
+  // The locks of overflow entries [kInlineHeld, deep_upto), filled only when a deep acquisition misses
+  // its chain (for its self-deadlock check) and emptied as those entries are popped. Owner only.
+  lock_set deep_held;
+  std::uint32_t deep_upto = kInlineHeld;
+  std::uint64_t self_check_walked = 0;  // held entries walked by self-deadlock checks (tests read it)
 
   std::atomic<bool> in_use{false};
 };
@@ -101,8 +112,24 @@ extern lock_meta destroyed_lock;
 held_entry* held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
 
 // held_at() for the thread that owns `t`: O(1) next to its last access (deep nesting pushes and pops
-// one entry at a time), where held_at() walks the chunk list from the start.
-held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept;
+// one entry at a time), where held_at() walks the chunk list from the start. Inline for that case;
+// moving the cursor to another chunk goes out of line.
+held_entry* own_held_at_moving(thread_record* t, std::uint32_t i, bool grow) noexcept;
+LOCKGRAPH_ALWAYS_INLINE held_entry* own_held_at(thread_record* t, std::uint32_t i, bool grow = false) noexcept {
+  if (i < kInlineHeld) return &t->held[i];
+  const thread_extra& x = *t->extra;
+  const std::uint32_t k = i - kInlineHeld - x.cursor_base;  // wraps below the cursor's chunk
+  if (LOCKGRAPH_PREDICT_TRUE(x.cursor != nullptr && k < held_chunk::kSize)) return &x.cursor->entries[k];
+  return own_held_at_moving(t, i, grow);
+}
+
+// The owner's held_chunk::validated_above of its entry i (kInlineHeld - 1 <= i < depth).
+LOCKGRAPH_ALWAYS_INLINE std::uint64_t& own_validated_above(thread_record* t, std::uint32_t i) noexcept {
+  thread_extra& x = *t->extra;
+  if (i < kInlineHeld) return x.validated_above_inline;
+  own_held_at(t, i);  // moves the cursor to i's chunk
+  return x.cursor->validated_above[i - kInlineHeld - x.cursor_base];
+}
 
 // Takes a free slot (or appends a new one) for the calling thread. Thread-safe, lock-free.
 thread_slot* acquire_slot() noexcept;
@@ -116,6 +143,15 @@ std::size_t live_thread_count() noexcept;
 // lockgraph's own threads (watchdog, signal dumper, all-blocked checker) note themselves here, so that
 // counting the process's threads can leave them out. Forgotten in a fork() child (they are gone).
 void note_internal_thread() noexcept;
+// Starts fn(arg) on a detached thread of lockgraph's own (noted with note_internal_thread() before fn
+// runs) and returns once fn runs, or after a second at most; false if no thread could be started.
+// Why wait: a program may fork() right after its first lock, which is when lockgraph starts its
+// threads. A thread still starting up is inside its runtime's start-up code, which allocates (glibc
+// reads the thread's attributes; a sanitizer sets up its thread state), and AddressSanitizer's
+// allocator (clang 14) is not locked around fork(): a child forked at that moment inherits it locked,
+// and every thread the child starts then hangs before it runs (the forked child's dump signal did so).
+// Once fn runs, the thread sleeps in fn's wait until it has something to do.
+bool start_internal_thread(void (*fn)(void*), void* arg) noexcept;
 bool is_internal_thread(pid_t tid) noexcept;
 void forget_internal_threads_after_fork() noexcept;
 

@@ -93,8 +93,8 @@ bool long_wait_problem(const waiting_thread& w, std::int64_t now, problem* out) 
 
 namespace {
 
-void watch(watch_config* c) {
-  note_internal_thread();
+void watch(void* arg) {
+  const watch_config* c = static_cast<const watch_config*>(arg);
   const auto threshold = std::chrono::milliseconds(c->long_wait_ms);
   const auto period = std::clamp(threshold / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
   for (;;) {
@@ -116,11 +116,11 @@ void watch(watch_config* c) {
 void start_watchdog(unsigned long_wait_ms, report_sink& sink) {
   auto* c = new watch_config{long_wait_ms, &sink};  // never destroyed: the thread runs until exit
   g_watched.store(c, std::memory_order_release);
-  std::thread(watch, c).detach();
+  start_internal_thread(&watch, c);  // no thread: no long_wait reports (never a false one)
 }
 
 void restart_watchdog_after_fork() noexcept {
-  if (watch_config* c = g_watched.load(std::memory_order_acquire)) std::thread(watch, c).detach();
+  if (watch_config* c = g_watched.load(std::memory_order_acquire)) start_internal_thread(&watch, c);
 }
 
 }  // namespace lockgraph::detail

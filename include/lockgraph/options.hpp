@@ -22,6 +22,12 @@
 //   strip_path_prefix=P   cut source paths in printed stacks up to and including P
 //   max_edges=N           record at most N lock-order edges (default 1000000; 0 = no cap); past it
 //                         new edges are not recorded, with one notice on stderr
+//   lock_order=FILE       check acquisitions against the lock order declared in FILE ("a -> b",
+//                         "level N: glob" lines); a violation is reported at its first occurrence
+//   lock_order_strict=0|1 with lock_order: also report orders between declared classes that FILE
+//                         does not allow (default 0)
+//   suppressions=FILE     do not raise reports that a rule of FILE matches: one "<kind>:<glob>" a
+//                         line (kind a report_kind name or *), '#' comments (README "Suppressions")
 // An unknown key or malformed value prints one line naming it and the accepted keys, and the process
 // exits with status 2.
 #ifndef LOCKGRAPH_OPTIONS_HPP
@@ -39,6 +45,17 @@
 //
 //   extern "C" const char* lockgraph_default_options() { return "exitcode=66:report_dir=lockgraph-out"; }
 extern "C" const char* lockgraph_default_options();
+
+// Suppression rules built into the program, like __tsan_default_suppressions: define this function
+// (with C linkage) to return rules in the suppressions=FILE format, one "<kind>:<glob>" a line; they
+// are checked before the file's rules. Same calling conventions as lockgraph_default_options(); a bad
+// rule is one error line naming "lockgraph_default_suppressions():<line>", and exit status 2.
+//
+//   extern "C" const char* lockgraph_default_suppressions() {
+//     return "lock_order_inversion:*third_party/legacy/*\n"
+//            "long_wait:slow_flush\n";
+//   }
+extern "C" const char* lockgraph_default_suppressions();
 
 namespace lockgraph {
 

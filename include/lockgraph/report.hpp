@@ -1,6 +1,8 @@
 // lockgraph/report.hpp: what lockgraph found, as plain values.
 //
-// Every problem lockgraph detects becomes one `report`, raised once per distinct problem per process.
+// Every problem lockgraph detects becomes one `report`, raised once per bug per process: a problem
+// whose fingerprint was raised before only adds to that report's `occurrences`, and a problem that a
+// suppression rule matches (suppressions=FILE, lockgraph_default_suppressions()) raises nothing.
 // A raised report goes to every sink: the stderr text (unless print_reports=0), the in-memory list
 // returned by reports(), the handler installed with set_report_handler(), and, with report_dir=DIR,
 // one JSON file and one DOT file in DIR. to_text(), to_json() and to_dot() are the formatters those
@@ -117,10 +119,24 @@ struct report {
   std::string summary;            // one line: "lock-order inversion: a => b => a"
   std::uint64_t sequence = 0;     // 1, 2, ... in the order reports were raised in this process
   std::vector<std::string> files; // files written for this report (JSON, DOT), when report_dir is set
+  // A lock_order_inversion against the declared lock order (option lock_order=FILE): `locks` is
+  // {held, taken} (no cycle: the file supplies the other direction), `edges` = {that acquisition}, and
+  // `declaration` the rules it contradicts ("order.txt:3: b -> a"); `declaration` is empty for an order
+  // the file does not allow under lock_order_strict=1. JSON "declared" and "declaration".
+  bool declared = false;
+  std::vector<std::string> declaration;
+  // The bug's stable name, 16 hex digits: the same for the same bug across runs, machines, addresses,
+  // thread ids and numbers of lock instances (made of the kind, the locks' class keys and the functions
+  // and source files of the acquisition sites; see README "One report per bug").
+  std::string fingerprint;
+  // How many distinct problems with this fingerprint were raised in this process (50 account pairs
+  // hitting one transfer() bug: 50). A repeat updates this count instead of raising another report.
+  std::uint64_t occurrences = 1;
 };
 
 // Called for every report raised, on the thread that raised it, after the report was printed and its
-// files written, outside lockgraph's internal locks. The contract:
+// files written, outside lockgraph's internal locks: once per fingerprint (a repeat only adds to the
+// raised report's occurrences) and never for a suppressed report. The contract:
 //  - The thread may hold lockgraph locks when the handler runs (an inversion is raised just before the
 //    acquisition that closes it). A deadlock or self_deadlock report aborts the process when the
 //    handler returns (abort_on_deadlock=1): the handler is the last chance to flush or record.
@@ -134,7 +150,8 @@ struct report {
 using report_handler = std::function<void(const report&)>;
 
 #if !LOCKGRAPH_DISABLED
-// Every report raised so far in this process, oldest first. Thread-safe.
+// Every report raised so far in this process, oldest first, with its occurrences so far; suppressed
+// reports are not in it. Thread-safe.
 std::vector<report> reports();
 // Installs `handler` (an empty function removes it) and returns the previous one. Thread-safe.
 report_handler set_report_handler(report_handler handler);

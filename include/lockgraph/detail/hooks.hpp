@@ -29,6 +29,11 @@ LOCKGRAPH_COLD thread_record* register_thread() noexcept;
 LOCKGRAPH_COLD void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;
 LOCKGRAPH_COLD void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
                                     const void* site_ret) noexcept;
+// lock_slow()'s first step when the thread holds kInlineHeld locks or more: if the held chain plus `m`
+// is known (validated on top of the held entry below), writes m's held entry above the top, not yet
+// published, and returns the depth to publish once m is acquired. Else returns 0 having done nothing.
+LOCKGRAPH_COLD std::uint32_t prepare_deep_push(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
+                                               const void* site_ret) noexcept;
 // Returns false when the calling thread does not hold `m` in that mode (a bad_unlock was reported):
 // the caller must then leave the underlying lock alone.
 LOCKGRAPH_COLD bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept;

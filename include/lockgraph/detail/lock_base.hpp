@@ -128,6 +128,19 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Nativ
 
   // What lock_fast() leaves out: a thread's first acquisition, a chain-cache miss, deep nesting.
   LOCKGRAPH_NOINLINE void lock_slow() LOCKGRAPH_NO_THREAD_SAFETY_ANALYSIS {
+    thread_record* t = tl_record;
+    if (t != nullptr && t->depth.load(std::memory_order_relaxed) >= kInlineHeld) {
+      // Deep nesting along a known chain: one call out of line, then publish the entry it wrote.
+      const void* here;
+      LOCKGRAPH_HERE(here);
+      if (const std::uint32_t d = prepare_deep_push(t, meta_, mode_exclusive, here, __builtin_return_address(0))) {
+        if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
+          lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
+        }
+        t->depth.store(d, std::memory_order_release);
+        return;
+      }
+    }
     before_lock_after_miss(meta_, mode_exclusive);
     if (LOCKGRAPH_PREDICT_FALSE(!native_.try_lock())) {
       lock_contended(meta_, mode_exclusive, &block_exclusive<Native>, &native_);
