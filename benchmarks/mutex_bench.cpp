@@ -42,8 +42,12 @@
 //                     item 9: names are reference-counted, freed with their last lock); the std twin
 //                     builds the same name and constructs a std::mutex, so the ratio is lockgraph's
 //                     naming cost
+//   Spinlock          one uncontended lock()/unlock() of a user's own test-and-set spinlock: raw for
+//                     BM_Std, instrumented with lockgraph::lock_annotation (lockgraph/annotate.hpp) for
+//                     BM_Lockgraph, so the ratio is what the annotation API costs a custom lock
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -69,12 +73,46 @@ namespace {
 // The wrappers are forced inline so that every case compiles to the same code as a direct m.lock() /
 // m.unlock() call site in user code, whatever the inliner thinks of the wrapper's size.
 #define BENCH_INLINE [[gnu::always_inline]] static inline
+#define BENCH_INLINE_MEMBER [[gnu::always_inline]] inline
+
+// A user's test-and-set spinlock, raw or annotated the way lockgraph/annotate.hpp shows.
+template <bool Annotated>
+class bench_spinlock {
+ public:
+  BENCH_INLINE_MEMBER void lock() {
+    if constexpr (Annotated) ann_.before_lock();
+    if (!take()) {
+      if constexpr (Annotated) {
+        ann_.contended([this] { spin(); });
+      } else {
+        spin();
+      }
+    }
+    if constexpr (Annotated) ann_.after_lock();
+  }
+  BENCH_INLINE_MEMBER void unlock() {
+    if constexpr (Annotated) {
+      if (!ann_.before_unlock()) return;
+    }
+    flag_.store(false, std::memory_order_release);
+  }
+
+ private:
+  bool take() { return !flag_.exchange(true, std::memory_order_acquire); }
+  void spin() {
+    while (!take()) std::this_thread::yield();
+  }
+  std::atomic<bool> flag_{false};
+  struct none {};
+  [[no_unique_address]] std::conditional_t<Annotated, lockgraph::lock_annotation, none> ann_;
+};
 
 struct std_impl {
   using mutex = std::mutex;
   using shared_mutex = std::shared_mutex;
   using recursive_mutex = std::recursive_mutex;
   using condition_variable = std::condition_variable;
+  using spinlock = bench_spinlock<false>;
   BENCH_INLINE void lock(mutex& m) { m.lock(); }
   BENCH_INLINE void unlock(mutex& m) { m.unlock(); }
   BENCH_INLINE void lock_shared(shared_mutex& m) { m.lock_shared(); }
@@ -86,6 +124,7 @@ struct lockgraph_impl {
   using shared_mutex = lockgraph::shared_mutex;
   using recursive_mutex = lockgraph::recursive_mutex;
   using condition_variable = lockgraph::condition_variable;
+  using spinlock = bench_spinlock<true>;
   BENCH_INLINE void lock(mutex& m) { m.lock(); }
   BENCH_INLINE void unlock(mutex& m) { m.unlock(); }
   BENCH_INLINE void lock_shared(shared_mutex& m) { m.lock_shared(); }
@@ -219,6 +258,17 @@ void NamedChurn(benchmark::State& state) {
 }
 
 template <class I>
+void Spinlock(benchmark::State& state) {
+  typename I::spinlock m;
+  m.lock();
+  m.unlock();
+  for (auto _ : state) {
+    m.lock();
+    m.unlock();
+  }
+}
+
+template <class I>
 void PrivatePair(benchmark::State& state) {
   Nested<I, 2>(state);  // locks are locals: each thread has its own
 }
@@ -260,6 +310,7 @@ void register_cliffs(const std::string& impl) {
   benchmark::RegisterBenchmark(name("Depth256").c_str(), Nested<I, 256>);
   benchmark::RegisterBenchmark(name("Depth1024").c_str(), Nested<I, 1024>);
   benchmark::RegisterBenchmark(name("NamedChurn").c_str(), NamedChurn<I>);
+  benchmark::RegisterBenchmark(name("Spinlock").c_str(), Spinlock<I>);
 }
 
 }  // namespace

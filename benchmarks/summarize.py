@@ -135,7 +135,8 @@ def build_report(build_type):
              ("PrivatePair", 8, "private nested pair, 8 threads, per thread"),
              ("Contended", 2, "2 threads contending on one lock, per acquisition"),
              ("Depth64", 1, "depth 64 (known edges)"), ("Depth256", 1, "depth 256 (known edges)"),
-             ("Depth1024", 1, "depth 1024 (known edges)")]
+             ("Depth1024", 1, "depth 1024 (known edges)"),
+             ("Spinlock", 1, "user spinlock lock/unlock (std: raw; lockgraph: annotated)")]
     TARGET = {"Single": 1.2, "NestedPair": 1.3, "Depth4": 1.3, "Depth64": 1.5, "Depth256": 1.5, "Depth1024": 1.5}
     NESTED = {"NestedPair", "Depth4", "Depth16"}
 

@@ -127,13 +127,15 @@ elif ((update_docs)); then
   failed=1
 fi
 
-# ---- 2. the other three, summaries only ----------------------------------------------------------------
+# ---- 2. the others, summaries only ----------------------------------------------------------------------
 run_example dining_philosophers
 check dining_philosophers deadlock $?
 run_example consumer_waits_forever
 check consumer_waits_forever all_threads_blocked $?
 run_example worker_exits_holding_lock
 check worker_exits_holding_lock unreleased_lock $?
+run_example custom_spinlock
+check custom_spinlock lock_order_inversion $?
 
 # ---- summary ---------------------------------------------------------------------------------------------
 banner "summary"

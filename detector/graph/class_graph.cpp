@@ -211,6 +211,43 @@ void class_graph::remove(std::uint64_t node) {
   });
 }
 
+void class_graph::forget_class_of(std::uint64_t node) {
+  std::uint64_t cls = 0;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (const auto c = class_of_.find(node); c != class_of_.end()) cls = c->second;
+  }
+  remove(node);
+  if (cls == 0) return;
+  std::lock_guard<std::mutex> g(mu_);
+  cd_.remove_node(cls);
+  std::erase_if(edges_, [cls](const auto& e) { return e.first.first == cls || e.first.second == cls; });
+  std::erase_if(class_of_, [cls](const auto& e) { return e.second == cls; });
+  std::erase_if(gated_, [cls](const gated_cycle& c) {
+    return std::any_of(c.classes.begin(), c.classes.end(),
+                       [cls](const auto& e) { return e.first == cls || e.second == cls; });
+  });
+  if (const auto k = keys_.find(cls); k != keys_.end()) {
+    by_key_.erase(k->second);
+    keys_.erase(k);
+  }
+}
+
+void class_graph::forget_edges() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (const auto& [key, n] : by_key_) cd_.remove_node(n);
+  by_key_.clear();
+  keys_.clear();
+  ids_.clear();
+  class_of_.clear();
+  edges_.clear();
+  instance_gates_.clear();
+  gates_of_.clear();
+  gated_.clear();
+  kept_ = 0;
+  gate_names_.clear();
+}
+
 std::vector<std::string> class_graph::notes() const {
   struct nesting {
     std::string key;

@@ -75,6 +75,12 @@ class class_graph {
 
   // A lock's node leaves the per-lock graph (the lock was destroyed): its class stays.
   void remove(std::uint64_t node);
+  // lockgraph::forget(): the lock's node leaves (as remove()) and so does its class, with every class
+  // edge to and from it: the order learnt through this lock's class is forgotten (other locks of the
+  // class keep their per-lock edges; the class comes back, empty, when one of them next nests).
+  void forget_class_of(std::uint64_t node);
+  // lockgraph::reset(): every class, class edge, gate set and kept cycle goes (class ids restart).
+  void forget_edges();
 
   // gate_locks=report: gated cycles are reported like the others.
   void set_report_gated(bool on) noexcept { report_gated_ = on; }

@@ -363,6 +363,38 @@ void lock_order_graph::remove(std::uint64_t node) {
   if (forgot) g_chain_epoch.fetch_add(1, std::memory_order_release);
 }
 
+std::uint64_t lock_order_graph::forget(lock_meta& m) {
+  std::uint64_t node;
+  {
+    std::lock_guard<std::mutex> g(mu_);  // node_of() reads and sets m.node under it
+    node = m.node.exchange(0, std::memory_order_acq_rel);
+  }
+  if (node != 0) remove(node);
+  g_chain_epoch.fetch_add(1, std::memory_order_release);
+  return node;
+}
+
+void lock_order_graph::forget_edges() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    // Erased key by key (concurrent_hash_map::clear() must not run beside known(), which takes no mu_).
+    for (const auto& info : all_edges()) edges_.erase(info->key);
+    std::vector<std::pair<cycle_detector::node_id, cycle_detector::node_id>> state_edges;
+    for (auto& [id, info] : nodes_) {
+      cd_.for_each_successor(id, [&, from = id](cycle_detector::node_id to) { state_edges.emplace_back(from, to); });
+      info.rejected.clear();
+    }
+    for (const auto& [from, to] : state_edges) cd_.remove_edge(from, to);
+    rejected_cycles_.clear();
+    unders_.clear();
+    under_of_.clear();
+    cycle_edges_.clear();
+    accepted_edges_ = 0;
+    std::erase_if(sightings_, [](const auto& p) { return p.use_count() == 1; });
+  }
+  g_chain_epoch.fetch_add(1, std::memory_order_release);
+}
+
 // Every lock-level edge once (the accepted ones found through the state graph's adjacency, the
 // rejected ones through their source's list): no iteration over edges_, whose oneTBB iterators
 // UBSan flags. Caller holds mu_.

@@ -124,6 +124,16 @@ class lock_order_graph {
   // g_chain_epoch is bumped so no thread's chain cache keeps hiding them.
   void remove(std::uint64_t node);
 
+  // lockgraph::forget(): takes `m`'s node away from it (m.node becomes 0: it gets a new one when next
+  // nested) and remove()s it. Bumps g_chain_epoch. Thread-safe.
+  // Returns the node the lock had (0: none), for the class graph to forget too.
+  std::uint64_t forget(lock_meta& m);
+
+  // lockgraph::reset(): every edge (accepted, rejected, spliced) and every note about them goes; the
+  // nodes stay (live locks keep their ids, so held stacks stay valid). Bumps g_chain_epoch so no
+  // chain validated before is trusted. Thread-safe.
+  void forget_edges();
+
   // The whole graph, or, when it has more than `max_edges` edges (0 = no limit), the edges of reported
   // cycles and of their locks' one-hop neighbourhood up to that many, counting what was left out.
   lock_order_snapshot snapshot(std::size_t max_edges = 0) const;

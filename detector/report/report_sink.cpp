@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "base/options.hpp"
 #include "report/fingerprint.hpp"
@@ -161,11 +162,17 @@ std::vector<std::string> report_sink::write_files(const report& r) {
 }
 
 bool report_sink::raise(const problem& p) {
+  // A live lockgraph::expect_report sees the report first, before dedupe: a claimed one goes nowhere else.
+  std::optional<report> built;
+  if (const claim_fn claim = claim_.load(std::memory_order_acquire); claim != nullptr) {
+    built = build_report(p);
+    if (claim(*built)) return true;
+  }
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!seen_.insert(dedupe_key(p)).second) return false;
   }
-  report r = build_report(p);
+  report r = built ? std::move(*built) : build_report(p);
   r.fingerprint = fingerprint_of(r);  // symbolizes: here, outside the sink's lock
   if (!suppressions_.empty()) {
     const int rule = suppressions_.match(r);
@@ -194,6 +201,7 @@ bool report_sink::publish(report r) {
       return false;
     }
     r.sequence = ++sequence_;
+    ++problems_;
   }
   r.files = write_files(r);
   report_handler handler;
@@ -294,6 +302,7 @@ void report_sink::reset_after_fork() {
   hits_.clear();
   reports_.clear();
   sequence_ = 0;
+  problems_ = 0;
   dir_error_printed_ = false;
   handler_threw_said_ = false;
 }
@@ -305,7 +314,25 @@ std::vector<report> report_sink::all() const {
 
 std::size_t report_sink::count() const {
   std::lock_guard<std::mutex> g(mu_);
-  return reports_.size();
+  return problems_;
+}
+
+void report_sink::note_problem() {
+  std::lock_guard<std::mutex> g(mu_);
+  ++problems_;
+}
+
+void report_sink::forget_reports() {
+  std::lock_guard<std::mutex> g(mu_);
+  seen_.clear();
+  by_fingerprint_.clear();  // indices into reports_
+  pending_repeats_.clear();
+  reports_.clear();
+}
+
+std::uint64_t report_sink::next_sequence() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return sequence_ + 1;
 }
 
 report_handler report_sink::set_handler(report_handler h) {

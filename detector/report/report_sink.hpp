@@ -6,6 +6,7 @@
 #ifndef LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 #define LOCKGRAPH_DETECTOR_REPORT_SINK_HPP
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -46,8 +47,23 @@ class report_sink {
   void finish();
 
   std::vector<report> all() const;
+  // Problems that count for exitcode: every report published (reset() does not lower it), plus
+  // problems noted with note_problem().
   std::size_t count() const;
   report_handler set_handler(report_handler h);
+
+  // lockgraph::expect_report: a claim function sees every report before anything else (dedupe
+  // included); returning true swallows it (raise() then returns true and nothing else happens).
+  // Thread-safe; the function must be thread-safe and must not raise.
+  using claim_fn = bool (*)(const report&);
+  void set_claim(claim_fn f) noexcept { claim_.store(f, std::memory_order_release); }
+  // Counts a problem that is not a report (an unmet expect_report) for exitcode. Thread-safe.
+  void note_problem();
+  // lockgraph::reset(): forgets every report and what was seen (reports() is empty again, a problem
+  // seen before is raised again). Sequence numbers and count() go on. Thread-safe.
+  void forget_reports();
+  // The sequence number the next published report will carry. Thread-safe.
+  std::uint64_t next_sequence() const;
 
   // Writes lockgraph's output (report text, its own one-line notices) where log_path says: stderr
   // (the default), stdout, or PATH.<pid>, opened on first use in each process (a forked child opens
@@ -98,6 +114,8 @@ class report_sink {
   std::vector<report> reports_;
   report_handler handler_;
   std::uint64_t sequence_ = 0;
+  std::size_t problems_ = 0;  // count()
+  std::atomic<claim_fn> claim_{nullptr};
   bool dir_error_printed_ = false;  // an unwritable report_dir is said once
   bool handler_threw_said_ = false;  // a throwing handler is said once
 

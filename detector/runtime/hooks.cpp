@@ -4,6 +4,7 @@
 // only that thread's own record plus the thread-safe graph and sink. While one runs, the thread's
 // `bypass` count is raised, so lockgraph primitives used underneath (a user's operator new, the report
 // handler) pass straight through instead of recursing into the detector.
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -131,13 +132,22 @@ void remember_validated(thread_record* t, std::uint32_t d, std::uint64_t key) no
 }
 
 // Removes entry i from the held stack, keeping the order of the others.
+// Another thread may turn one of this thread's entries into a tombstone meanwhile (release_any_thread
+// below): each entry's lock is taken out of its old place with an exchange, so such a change lands
+// either before the move (and moves with it) or fails (and that thread looks again: held_seq is odd).
 void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
   forget_deep_from(t, i);
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  if (i + 1 == d) {  // the top (every unlock nested past kInlineHeld): nothing moves
+    t->depth.store(d - 1, std::memory_order_release);
+    return;
+  }
+  std::atomic<std::uint32_t>& seq = t->extra->held_seq;
+  seq.fetch_add(1, std::memory_order_acq_rel);  // odd: entries moving
   for (std::uint32_t j = i; j + 1 < d; ++j) {
     held_entry* dst = own_held_at(t, j);
-    const held_entry* src = own_held_at(t, j + 1);
-    dst->lock.store(src->lock.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    held_entry* src = own_held_at(t, j + 1);
+    dst->lock.store(src->lock.exchange(&destroyed_lock, std::memory_order_acq_rel), std::memory_order_release);
     dst->node.store(src->node.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->mode.store(src->mode.load(std::memory_order_relaxed), std::memory_order_relaxed);
     dst->site_pc.store(src->site_pc.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -145,12 +155,11 @@ void erase_entry(thread_record* t, std::uint32_t i, lock_order_graph* graph) {
     dst->chain = src->chain;
   }
   t->depth.store(d - 1, std::memory_order_release);
-  if (i + 1 < d) {
-    if (graph != nullptr) {
-      rechain(t, i, *graph);
-    } else {
-      for (std::uint32_t j = i; j + 1 < d; ++j) own_held_at(t, j)->chain = 0;  // recomputed on next miss
-    }
+  seq.fetch_add(1, std::memory_order_release);  // even: settled
+  if (graph != nullptr) {
+    rechain(t, i, *graph);
+  } else {
+    for (std::uint32_t j = i; j + 1 < d; ++j) own_held_at(t, j)->chain = 0;  // recomputed on next miss
   }
 }
 
@@ -164,6 +173,22 @@ long find_entry(thread_record* t, const lock_meta& m, std::uint8_t shared) {
     }
   }
   return -1;
+}
+
+// Drops the tombstones (entries of locks destroyed, or released by another thread, while this thread
+// held them) from the thread's own held stack, so a thread whose locks are handed over again and again
+// does not grow its stack. Returns the new depth.
+std::uint32_t purge_tombstones(thread_record* t) {
+  // One relaxed load when there are none (every slow path, and every acquisition nested past 48, asks).
+  // Tombstones made after the exchange count again for the next purge.
+  std::atomic<std::uint32_t>& made = t->extra->tombstones;
+  if (made.load(std::memory_order_relaxed) == 0 || made.exchange(0, std::memory_order_acq_rel) == 0) {
+    return t->depth.load(std::memory_order_relaxed);
+  }
+  for (std::uint32_t i = t->depth.load(std::memory_order_relaxed); i-- > 0;) {
+    if (own_held_at(t, i)->lock.load(std::memory_order_acquire) == &destroyed_lock) erase_entry(t, i, nullptr);
+  }
+  return t->depth.load(std::memory_order_relaxed);
 }
 
 // Records where the thread is about to block, for deadlock and long-wait reports. Costs a stack walk,
@@ -275,7 +300,8 @@ thread_record* register_thread() noexcept {
 
 void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcept {
   if (t->bypass != 0) return;
-  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  const std::uint32_t d = purge_tombstones(t);  // one relaxed load unless another thread made some
+  if (d == 0) return;
   // Read before validating: a rejected edge forgotten meanwhile bumps it, and the chain remembered
   // below then counts for the old epoch only.
   const std::uint32_t epoch = g_chain_epoch.load(std::memory_order_acquire);
@@ -327,6 +353,8 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
     if (r.opts.abort_on_deadlock) die_after_report();
     return;  // block as std would
   }
+  // Inside an ignore_scope: no edge, and no chain remembered (it was not validated).
+  if (order_ignored()) return;
 
   node = r.graph.node_of(m);
   if (top == 0) {
@@ -458,7 +486,7 @@ std::uint32_t prepare_deep_push(thread_record* t, lock_meta& m, std::uint8_t mod
 void after_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode, const void* site_pc,
                      const void* site_ret) noexcept {
   if (t->bypass != 0) return;
-  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  const std::uint32_t d = purge_tombstones(t);
   held_entry* e = own_held_at(t, d, /*grow=*/true);
   if (e == nullptr) return;  // out of memory for the overflow chunk: this lock goes untracked
   const std::uint64_t node = m.node.load(std::memory_order_relaxed);
@@ -565,7 +593,9 @@ void on_destroy(lock_meta& m, bool held) noexcept {
         held_entry* e = held_at(&s.rec, i);
         if (e == nullptr) break;
         const lock_meta* expected = &m;
-        e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel);
+        if (e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel)) {
+          s.extra.tombstones.fetch_add(1, std::memory_order_release);
+        }
       }
     });
   }
@@ -574,6 +604,86 @@ void on_destroy(lock_meta& m, bool held) noexcept {
   if (node != 0) {
     r->graph.remove(node);
     r->classes.remove(node);
+  }
+}
+
+namespace {
+
+// Turns another live thread's hold of `m` (in the `shared` mode) into a tombstone. True if one was found.
+bool drop_remote_hold(const thread_record* self, const lock_meta& m, std::uint8_t shared) {
+  bool dropped = false;
+  find_live_thread([&](thread_slot& s) {
+    if (&s.rec == self) return false;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const std::uint32_t seq = s.extra.held_seq.load(std::memory_order_acquire);
+      if ((seq & 1) != 0) {
+        ::sched_yield();  // the owner is moving its entries: a few stores
+        continue;
+      }
+      const std::uint32_t d = s.rec.depth.load(std::memory_order_acquire);
+      for (std::uint32_t i = d; i-- > 0;) {
+        held_entry* e = held_at(&s.rec, i);
+        if (e == nullptr) continue;
+        if ((e->mode.load(std::memory_order_relaxed) & mode_shared) != shared) continue;
+        const lock_meta* expected = &m;
+        if (e->lock.compare_exchange_strong(expected, &destroyed_lock, std::memory_order_acq_rel)) {
+          s.extra.tombstones.fetch_add(1, std::memory_order_release);
+          dropped = true;
+          return true;
+        }
+      }
+      if (s.extra.held_seq.load(std::memory_order_acquire) == seq) return false;  // not held there
+    }
+    return false;
+  });
+  return dropped;
+}
+
+bool held_by_any_thread(const lock_meta& m) {
+  return find_live_thread([&](thread_slot& s) {
+           const std::uint32_t d = s.rec.depth.load(std::memory_order_acquire);
+           for (std::uint32_t i = 0; i < d; ++i) {
+             const held_entry* e = held_at(&s.rec, i);
+             if (e == nullptr) break;
+             if (e->lock.load(std::memory_order_acquire) == &m) return true;
+           }
+           return false;
+         }) != nullptr;
+}
+
+}  // namespace
+
+void release_any_thread(lock_meta& m, std::uint8_t shared) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr) t = register_thread();
+  if (t->bypass != 0) return;
+  const long i = find_entry(t, m, shared);
+  if (i >= 0) {
+    erase_entry(t, static_cast<std::uint32_t>(i), nullptr);
+    return;
+  }
+  drop_remote_hold(t, m, shared);  // or nobody holds it: handed over before, with a release by its taker
+}
+
+void annotation_destroyed(lock_meta& m) noexcept {
+  runtime* r = rt_if_created();
+  if (r == nullptr || !r->opts.enabled) return;
+  const bool held = held_by_any_thread(m);
+  if (held || m.node.load(std::memory_order_relaxed) != 0) on_destroy(m, held);
+}
+
+void forget_in_own_stack(lock_meta& m) noexcept {
+  thread_record* t = tl_record;
+  if (t == nullptr || t->extra == nullptr) return;
+  const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
+  bool below = false;
+  for (std::uint32_t i = 0; i < d; ++i) {
+    held_entry* e = own_held_at(t, i);
+    if (e->lock.load(std::memory_order_relaxed) == &m) {
+      e->node.store(0, std::memory_order_relaxed);
+      below = true;
+    }
+    if (below) e->chain = 0;  // recomputed (with the new node) on the next slow path
   }
 }
 

@@ -43,6 +43,13 @@ thread_slot* current_slot() noexcept;
 bool process_exiting() noexcept;
 void note_process_exiting() noexcept;
 
+// lockgraph::ignore_scope: true while the calling thread is inside one (control.cpp). Thread-local.
+bool order_ignored() noexcept;
+
+// lockgraph::forget(): drops the node of `m` from the graph and from the calling thread's own held
+// entries (they get the new node on their next slow path). hooks.cpp.
+void forget_in_own_stack(lock_meta& m) noexcept;
+
 // The calling thread is the process's main thread (its tid is the pid; in a forked child, the thread
 // that called fork()).
 bool is_main_thread() noexcept;

@@ -76,6 +76,12 @@ struct thread_extra {
   // nesting, which pushes and pops next to it, finds its entries in O(1). Owner thread only.
   held_chunk* cursor = nullptr;
   std::uint32_t cursor_base = 0;
+  // Odd while the owner moves entries of its held stack (erase_entry in hooks.cpp): a thread releasing
+  // a lock this thread holds (an annotated lock handed over) rescans when it changed.
+  std::atomic<std::uint32_t> held_seq{0};
+  // Entries other threads turned into tombstones since the owner last purged them (an upper bound):
+  // the owner's slow paths scan for tombstones only when it is not 0, so deep nesting stays O(1).
+  std::atomic<std::uint32_t> tombstones{0};
   // held_chunk::validated_above of inline entry kInlineHeld - 1, the first top past the fast path.
   std::uint64_t validated_above_inline = 0;
   // The locks of overflow entries [kInlineHeld, deep_upto), filled only when a deep acquisition misses

@@ -8,18 +8,29 @@
 // With LOCKGRAPH_GTEST_QUIESCENT=1 in the environment, the listener also calls check_quiescent() at the
 // end of each test and fails a test that ends with a lock held or a thread blocked.
 // Define LOCKGRAPH_GTEST_NO_AUTO_INSTALL to install it yourself with install_gtest_listener().
-// The test in which a report is raised is the one running when the detector raised it: an inversion
-// is reported by the acquisition that closes the cycle, i.e. by the test that introduced it.
+// Which test is blamed:
+//  - A report is blamed on the test during which it was raised (by its sequence number, so
+//    lockgraph::reset() and reports swallowed by lockgraph::expect_report do not shift the count): an
+//    inversion is reported by the acquisition that closes the cycle, i.e. by the test that introduced
+//    it. A report raised between tests (a thread left running, a static destructor) fails no test; it
+//    is printed, and counts for exitcode, as always.
+//  - A quiescence problem (a lock left held, a thread left blocked) fails the test at whose end it is
+//    first found, not every later test while it persists; once gone, it is blamed again if it recurs.
+//  - An unmet lockgraph::expect_report fails the running test at the expectation's line.
 #ifndef LOCKGRAPH_GTEST_HPP
 #define LOCKGRAPH_GTEST_HPP
 
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "lockgraph/check.hpp"
+#include "lockgraph/control.hpp"
 #include "lockgraph/report.hpp"
 
 namespace lockgraph {
@@ -46,27 +57,35 @@ struct gtest_options {
 
 class gtest_listener : public ::testing::EmptyTestEventListener {
  public:
-  explicit gtest_listener(gtest_options options = {}) : options_(options) {}
+  explicit gtest_listener(gtest_options options = {}) : options_(options) {
+#if !LOCKGRAPH_DISABLED
+    detail::set_expectation_failure_handler(&expectation_failed);
+#endif
+  }
 
   void OnTestStart(const ::testing::TestInfo& info) override {
-    seen_ = reports().size();
+    first_ = next_sequence();
     detail::set_gtest_test_name(info.test_suite_name(), info.name());  // for edge_log=DIR
   }
 
   // Listeners' OnTestEnd runs before GoogleTest prints the result, so a failure added here shows.
   void OnTestEnd(const ::testing::TestInfo&) override {
-    const std::vector<report> all = reports();
+    const std::uint64_t end = next_sequence();
     if (options_.fail_on_report) {
-      for (std::size_t i = seen_; i < all.size(); ++i) {
-        ADD_FAILURE() << "lockgraph raised a report during this test: " << all[i].summary << files_of(all[i]);
+      for (const report& r : reports()) {
+        if (r.sequence < first_ || r.sequence >= end) continue;
+        ADD_FAILURE() << "lockgraph raised a report during this test: " << r.summary << files_of(r);
       }
     }
     if (options_.check_quiescent) {
+      std::set<std::string> now;
       for (const report& r : check_quiescent()) {
+        now.insert(r.summary);
+        if (blamed_.count(r.summary) != 0) continue;  // an earlier test's leak, blamed there
         ADD_FAILURE() << "lockgraph: not quiescent at the end of this test: " << r.summary << files_of(r);
       }
+      blamed_ = std::move(now);
     }
-    seen_ = reports().size();
     detail::set_gtest_test_name(nullptr, nullptr);
   }
 
@@ -76,9 +95,20 @@ class gtest_listener : public ::testing::EmptyTestEventListener {
     for (const auto& f : r.files) s += (s.empty() ? " (files: " : ", ") + f;
     return s.empty() ? s : s + ")";
   }
+  static std::uint64_t next_sequence() {
+#if !LOCKGRAPH_DISABLED
+    return detail::next_report_sequence();
+#else
+    return 0;
+#endif
+  }
+  static void expectation_failed(const char* file, int line, const std::string& message) {
+    ADD_FAILURE_AT(file, line) << "lockgraph: " << message;
+  }
 
   gtest_options options_;
-  std::size_t seen_ = 0;
+  std::uint64_t first_ = 0;
+  std::set<std::string> blamed_;  // quiescence problems found at the last test's end
 };
 
 // Appends a gtest_listener to GoogleTest's listeners (GoogleTest owns it). Call before RUN_ALL_TESTS.

@@ -8,8 +8,10 @@
 #ifndef LOCKGRAPH_LOCKGRAPH_HPP
 #define LOCKGRAPH_LOCKGRAPH_HPP
 
+#include "lockgraph/annotate.hpp"
 #include "lockgraph/check.hpp"
 #include "lockgraph/condition_variable.hpp"
+#include "lockgraph/control.hpp"
 #include "lockgraph/graphviz.hpp"
 #include "lockgraph/guards.hpp"
 #include "lockgraph/lock_class.hpp"

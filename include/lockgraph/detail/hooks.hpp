@@ -44,6 +44,12 @@ LOCKGRAPH_COLD bool before_unlock_slow(thread_record* t, lock_meta& m, std::uint
 LOCKGRAPH_NOINLINE void lock_contended(lock_meta& m, std::uint8_t mode, void (*block)(void*), void* arg);
 // The lock is being destroyed; `held` says whether some thread still holds it.
 LOCKGRAPH_COLD void on_destroy(lock_meta& m, bool held) noexcept;
+// Custom locks (lockgraph/annotate.hpp). A release that may come from a thread other than the taker:
+// the caller's own hold if it has one, else another live thread's hold (in that mode) is dropped from
+// that thread's stack; neither case is an error (the lock was handed over). Never reports.
+LOCKGRAPH_COLD void release_any_thread(lock_meta& m, std::uint8_t shared) noexcept;
+// An annotated lock is being destroyed: finds out whether some thread holds it, then on_destroy().
+LOCKGRAPH_COLD void annotation_destroyed(lock_meta& m) noexcept;
 // Condition variables: the mutex stops counting as held during the wait and counts again after.
 // A wait that is not `timed` can only be ended by a notify: it counts for all_threads_blocked.
 LOCKGRAPH_NOINLINE void cv_begin_wait(lock_meta& cv, lock_meta& mu, bool timed) noexcept;

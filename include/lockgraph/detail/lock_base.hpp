@@ -38,6 +38,8 @@ class condition_variable;
 
 namespace lockgraph::detail {
 
+struct lock_access;  // lockgraph/control.hpp: forget() reaches a lock's lock_meta through it
+
 // native_handle_type where the std:: twin has one (std::mutex ... on POSIX; none for shared_timed_mutex).
 // A base class, so the public types have the typedef exactly when the twin does.
 template <class Native, class = void>
@@ -148,6 +150,8 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_lock : public native_handle_base<Nativ
   }
 
   friend class ::lockgraph::condition_variable;
+  friend struct lock_access;
+  lock_meta& lockgraph_meta() noexcept { return meta_; }
   Native native_;
   lock_meta meta_;
 };
@@ -249,6 +253,8 @@ class LOCKGRAPH_CAPABILITY("mutex") basic_recursive_lock : public native_handle_
   }
 
  private:
+  friend struct lock_access;
+  lock_meta& lockgraph_meta() noexcept { return meta_; }
   bool owned_by_me() const noexcept {
     const thread_record* me = tl_record;
     return me != nullptr && owner_.load(std::memory_order_relaxed) == me;
