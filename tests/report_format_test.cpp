@@ -225,6 +225,29 @@ lockgraph: lock-order-inversion (potential deadlock)
 )"));
 }
 
+// Both orders taken by one thread (a single-threaded test): the columns carry the same name, so the text
+// says that the deadlock needs threads running that code at once, not this thread alone.
+TEST(ReportFormat, TextInversionOfOneThreadSaysItNeedsTwo) {
+  report r = inversion();
+  r.edges[1].thread = r.edges[0].thread;
+  const std::string text = to_text(r);
+  EXPECT_NE(text.find(R"(
+         T1                    T1
+         ----                  ----
+    lock(cache_mu);
+                               lock(sched_mu);
+                               lock(cache_mu);
+    lock(sched_mu);
+
+  T1 took every order above, one after another: alone it cannot deadlock, but threads
+  running this code at the same time can.
+
+   *** DEADLOCK ***
+)"), std::string::npos) << text;
+  EXPECT_EQ(count(to_text(inversion()), "one after another"), 0u);
+  EXPECT_EQ(count(to_text(three_lock_inversion()), "one after another"), 0u);
+}
+
 TEST(ReportFormat, TextLongerCycleListsEachThreadsTwoLocks) {
   EXPECT_EQ(to_text(three_lock_inversion()), golden(R"(
 ==================

@@ -166,6 +166,16 @@ void append_scenario(std::string& out, const std::vector<lock_edge>& edges) {
     }
     if (edges.size() > shown) out += "    " + more(edges.size() - shown, "threads") + "\n";
   }
+  // One thread that took every order in turn, as a single-threaded test does, shows as the same name
+  // in every column, which reads like a thread deadlocking with itself: say what the timeline means.
+  const bool one_thread = std::all_of(edges.begin(), edges.end(), [&](const lock_edge& e) {
+    return e.thread.id == edges.front().thread.id;
+  });
+  if (one_thread && edges.size() > 1) {
+    out += "\n  " + thread_id(edges.front().thread) +
+           " took every order above, one after another: alone it cannot deadlock, but threads\n"
+           "  running this code at the same time can.\n";
+  }
   out += "\n   *** DEADLOCK ***\n";
 }
 
