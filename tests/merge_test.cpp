@@ -135,6 +135,17 @@ TEST(SuiteMerge, WriteOrderThenCheckOrderFindsTheContradictingTest) {
   EXPECT_TRUE(contains(c.out, "test SuiteOrder.LedgerThenAccounts")) << c.out;
   EXPECT_TRUE(contains(c.out, order + ":4: suite.accounts -> suite.ledger")) << c.out;
   EXPECT_TRUE(contains(c.out, "lockgraph-merge: 1 declared-order violations")) << c.out;
+  // The whole-suite DOT marks the observed edges against the declaration: this one goes against it.
+  const std::string dot_path = dir.str() + "/suite.dot";
+  EXPECT_TRUE(merge({"--check-order", order, "--dot", dot_path, dir.str() + "/second"}).exited_with(1));
+  const std::string dot = lgtest::read_file(dot_path);
+  EXPECT_TRUE(contains(dot, "0 edges declared (green), 1 against it (blue)")) << dot;
+  EXPECT_TRUE(contains(dot, "against the declared order")) << dot;
+  EXPECT_TRUE(contains(dot, "color=blue")) << dot;
+  const std::string agreeing = dir.str() + "/agreeing.dot";
+  EXPECT_TRUE(merge({"--check-order", order, "--dot", agreeing, dir.str() + "/first"}).exited_with(0));
+  EXPECT_TRUE(contains(lgtest::read_file(agreeing), "1 edges declared (green), 0 against it (blue)"))
+      << lgtest::read_file(agreeing);
 
   // The run that wrote it agrees with it; a malformed declaration is bad input.
   EXPECT_TRUE(merge({"--check-order", order, dir.str() + "/first"}).exited_with(0));

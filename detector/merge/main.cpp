@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
   std::vector<report> cycles = graph.check(across);
   // Declared lock order: it sees the same class edges.
   std::vector<report> violations;
+  declared_order order;
   if (!check_order.empty()) {
-    if (const int s = check_order_declaration(graph, check_order, &violations); s != 0) return s;
+    if (const int s = check_order_declaration(graph, check_order, order, &violations); s != 0) return s;
   }
   // Suppressions as in a process (the suite reports' stacks are text, so rules match their lock and
   // class names and fingerprints).
@@ -139,7 +140,7 @@ int main(int argc, char** argv) {
       if (!write_or_say(r.files[0], to_json(r)) || !write_or_say(r.files[1], lockgraph::to_dot(r))) return 2;
     }
   }
-  if (!dot_file.empty() && !write_or_say(dot_file, graph.to_dot())) return 2;
+  if (!dot_file.empty() && !write_or_say(dot_file, graph.to_dot(check_order.empty() ? nullptr : &order))) return 2;
 
   for (const report& r : all) {
     if (text) {

@@ -35,14 +35,14 @@ int write_order_declaration(const suite_graph& g, const std::string& path) {
   return 0;
 }
 
-int check_order_declaration(const suite_graph& g, const std::string& path, std::vector<report>* violations) {
+int check_order_declaration(const suite_graph& g, const std::string& path, declared_order& order,
+                            std::vector<report>* violations) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "lockgraph-merge: --check-order %s: cannot read (%s)\n", path.c_str(), std::strerror(errno));
     return 2;
   }
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  declared_order order;
   if (const std::string error = order.parse(text, path); !error.empty()) {
     std::fprintf(stderr, "lockgraph-merge: %s\n", error.c_str());
     return 2;

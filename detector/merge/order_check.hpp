@@ -19,7 +19,9 @@ int write_order_declaration(const suite_graph& g, const std::string& path);
 // --check-order FILE: appends one report per pair of classes whose observed order contradicts the
 // declaration (a lock_order_inversion with "declared": true and "scope": "suite") to `violations`.
 // Returns 0, or 2 after one error line on stderr (unreadable or malformed FILE).
-int check_order_declaration(const suite_graph& g, const std::string& path, std::vector<report>* violations);
+// `order` receives the parsed declaration (for suite_graph::to_dot()).
+int check_order_declaration(const suite_graph& g, const std::string& path, declared_order& order,
+                            std::vector<report>* violations);
 
 }  // namespace lockgraph::detail
 

@@ -234,15 +234,31 @@ std::vector<report> suite_graph::check(bool across_processes_only) {
   return out;
 }
 
-std::string suite_graph::to_dot() const {
+std::string suite_graph::to_dot(const declared_order* order) const {
   std::size_t cycles = 0;
-  for (const edge& e : edges_) cycles += e.in_cycle ? 1 : 0;
-  dot_builder dot("lockgraph: the suite's lock-order graph (" + std::to_string(classes_.size()) + " classes, " +
-                  std::to_string(edges_.size()) + " edges, " + std::to_string(cycles) + " on cycles)");
+  std::size_t allowed = 0;
+  std::size_t against = 0;
+  std::vector<declared_order::result> verdicts(edges_.size());
+  for (std::size_t i = 0; i < edges_.size(); ++i) {
+    const edge& e = edges_[i];
+    cycles += e.in_cycle ? 1 : 0;
+    if (order == nullptr || e.from == e.to) continue;
+    verdicts[i] = order->check(e.from, e.to, /*strict=*/false);
+    allowed += verdicts[i].v == declared_order::verdict::allowed ? 1 : 0;
+    against += verdicts[i].v == declared_order::verdict::contradicts ? 1 : 0;
+  }
+  std::string title = "lockgraph: the suite's lock-order graph (" + std::to_string(classes_.size()) + " classes, " +
+                      std::to_string(edges_.size()) + " edges, " + std::to_string(cycles) + " on cycles";
+  if (order != nullptr) {
+    title += "; declared order: " + std::to_string(allowed) + " edges declared (green), " + std::to_string(against) +
+             " against it (blue)";
+  }
+  dot_builder dot(title + ")");
   std::vector<std::string> names(classes_.size());
   for (const auto& [name, id] : classes_) names[id] = name;
   for (std::size_t c = 0; c < names.size(); ++c) dot.add_node("c" + std::to_string(c), names[c], "shape=box");
-  for (const edge& e : edges_) {
+  for (std::size_t i = 0; i < edges_.size(); ++i) {
+    const edge& e = edges_[i];
     std::string label;
     if (e.first != nullptr && !e.first->site.empty()) label = e.first->site + "\n";
     label += seen_in(e);
@@ -254,6 +270,15 @@ std::string suite_graph::to_dot() const {
     } else if (e.from == e.to) {
       attrs = "style=dashed, color=gray40";
       label = "same class\n" + label;
+    }
+    if (verdicts[i].v == declared_order::verdict::contradicts) {
+      attrs = "color=blue, fontcolor=blue, penwidth=2";
+      std::string rules;
+      for (const std::string& r : verdicts[i].rules) rules += "\n" + r;
+      label = "against the declared order" + rules + "\n" + label;
+    } else if (verdicts[i].v == declared_order::verdict::allowed && !e.in_cycle) {
+      attrs = "color=darkgreen";
+      label = "declared\n" + label;
     }
     dot.add_edge("c" + std::to_string(classes_.at(e.from)), "c" + std::to_string(classes_.at(e.to)), label, attrs);
   }

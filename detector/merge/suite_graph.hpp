@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "graph/declared_order.hpp"
 #include "lockgraph/report.hpp"
 #include "report/edge_log.hpp"
 
@@ -71,7 +72,10 @@ class suite_graph {
 
   // Graphviz of the whole suite graph: one node per class, each edge labelled with where it was first
   // seen (test, process, site), the edges of reported cycles red, same-class edges as dashed loops.
-  std::string to_dot() const;
+  // With `order` (--check-order), each edge is marked against the declaration: blue and bold when it
+  // goes against it (labelled with the rule), green when the declaration allows it, as before when the
+  // declaration says nothing of it.
+  std::string to_dot(const declared_order* order = nullptr) const;
 
   // "where" an edge was seen, as reports and DOT labels say it: "test A.B, pid 42: ./tests ..."
   std::string seen_in(const edge& e) const;
