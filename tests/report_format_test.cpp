@@ -246,6 +246,12 @@ TEST(ReportFormat, TextInversionOfOneThreadSaysItNeedsTwo) {
 )"), std::string::npos) << text;
   EXPECT_EQ(count(to_text(inversion()), "one after another"), 0u);
   EXPECT_EQ(count(to_text(three_lock_inversion()), "one after another"), 0u);
+  // A suite report (lockgraph-merge): T1 of two processes is not one thread.
+  r.edges[0].seen_in = "test A.B, pid 41: ./tests";
+  r.edges[1].seen_in = "test C.D, pid 42: ./tests";
+  const std::string suite = to_text(r);
+  EXPECT_EQ(count(suite, "one after another"), 0u) << suite;
+  EXPECT_EQ(count(suite, "taken in different processes"), 1u) << suite;
 }
 
 TEST(ReportFormat, TextLongerCycleListsEachThreadsTwoLocks) {
