@@ -102,25 +102,31 @@ class counting_rwlock {
 
 // ---- custom locks ---------------------------------------------------------------------------------
 
+// nest_fn(a, b) on this thread, then nest_fn(b, a) on another: exactly one lock_order_inversion,
+// naming `named`, whose cycle is `cycle`. The expectation keeps the calling test's line.
+template <class A, class B, class Nest>
+void expect_inverted_nesting_reported(A& a, B& b, Nest nest_fn, std::string_view named, std::string_view cycle,
+                                      lockgraph::detail::site where = lockgraph::detail::site::current()) {
+  lockgraph::expect_report inversion(report_kind::lock_order_inversion, named, where);
+  nest_fn(a, b);
+  in_thread([&] { nest_fn(b, a); });
+  ASSERT_EQ(inversion.caught().size(), 1u);
+  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), cycle);
+}
+
+constexpr auto blocking_nest = [](auto& x, auto& y) { nest(x, y); };
+
 // Cycle: spin-a -> spin-b (main), spin-b -> spin-a (another thread).
 TEST(Annotate, CustomLockInversionIsReported) {
   spinlock a("spin-a"), b("spin-b");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "spin-a");
-  nest(a, b);
-  in_thread([&] { nest(b, a); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "spin-a => spin-b => spin-a");
+  expect_inverted_nesting_reported(a, b, blocking_nest, "spin-a", "spin-a => spin-b => spin-a");
 }
 
 // Custom and lockgraph locks share one graph. Cycle: mu -> spin (main), spin -> mu (another thread).
 TEST(Annotate, CustomAndLockgraphLocksShareTheGraph) {
   spinlock s("spin");
   lockgraph::mutex m("mu");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "spin");
-  nest(m, s);
-  in_thread([&] { nest(s, m); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "mu => spin => mu");
+  expect_inverted_nesting_reported(m, s, blocking_nest, "spin", "mu => spin => mu");
 }
 
 // try_lock adds no edge into the lock: a held, try b; then b -> a blocking is no cycle.
@@ -345,11 +351,7 @@ void nest_scoped(M& x, M& y) {
 // Cycle through scoped_lock acquisitions: a -> b (main), b -> a (another thread).
 TYPED_TEST(TbbMutex, ScopedLockInversionIsReported) {
   TypeParam a("tbb-a"), b("tbb-b");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "tbb-a");
-  nest_scoped(a, b);
-  in_thread([&] { nest_scoped(b, a); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "tbb-a => tbb-b => tbb-a");
+  expect_inverted_nesting_reported(a, b, nest_scoped<TypeParam>, "tbb-a", "tbb-a => tbb-b => tbb-a");
 }
 
 // try_acquire never blocks: it adds no edge into its lock (std::lock's rule).
