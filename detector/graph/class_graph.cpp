@@ -9,31 +9,26 @@
 
 namespace lockgraph::detail {
 
+std::uint64_t class_graph::class_node_of_key(const std::string& key) {
+  if (const auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  const std::uint64_t n = cd_.new_node();
+  by_key_.emplace(key, n);
+  keys_[n] = key;
+  ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
+  return n;
+}
+
 std::uint32_t class_graph::class_id(const std::string& key) {
   std::lock_guard<std::mutex> g(mu_);
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) {
-    const std::uint64_t n = cd_.new_node();
-    it = by_key_.emplace(key, n).first;
-    keys_[n] = key;
-    ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
-  }
-  return ids_.at(it->second);
+  return ids_.at(class_node_of_key(key));
 }
 
 std::uint64_t class_graph::class_node(const lock_meta& m, std::uint64_t instance) {
   if (const auto c = class_of_.find(instance); c != class_of_.end()) return c->second;
   // The label was prepared (symbolized) when the lock got its node: formatting it here is cheap.
-  const std::string key = class_key(m);
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) {
-    const std::uint64_t n = cd_.new_node();
-    it = by_key_.emplace(key, n).first;
-    keys_[n] = key;
-    ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
-  }
-  class_of_[instance] = it->second;
-  return it->second;
+  const std::uint64_t n = class_node_of_key(class_key(m));
+  class_of_[instance] = n;
+  return n;
 }
 
 std::string class_graph::label_of(std::uint64_t instance) const {
