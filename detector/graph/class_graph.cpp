@@ -92,16 +92,19 @@ void class_graph::recheck(std::vector<problem>* broken) {
   }
 }
 
+void class_graph::note_gate(const edge_key& k, const held_set& held) {
+  if (held.empty()) return;
+  instance_gates_[k] = held;
+  gates_of_[k.from].push_back(k);
+  gates_of_[k.to].push_back(k);
+  any_gates_.store(true, std::memory_order_release);
+}
+
 bool class_graph::add_edge(const edge_key& k, const lock_meta& from, const lock_meta& to, const held_set& held,
                            const thread_ref& thread, const stack_trace& stack, problem* out,
                            std::vector<problem>* broken) {
   std::lock_guard<std::mutex> g(mu_);
-  if (!held.empty()) {
-    instance_gates_[k] = held;
-    gates_of_[k.from].push_back(k);
-    gates_of_[k.to].push_back(k);
-    any_gates_.store(true, std::memory_order_release);
-  }
+  note_gate(k, held);
   if (!classes_) return false;
   const std::uint64_t cf = class_node(from, k.from);
   const std::uint64_t ct = class_node(to, k.to);
@@ -156,12 +159,7 @@ bool class_graph::add_edge(const edge_key& k, const lock_meta& from, const lock_
 
 bool class_graph::instance_cycle(const edge_key& k, const held_set& held, const problem& p) {
   std::lock_guard<std::mutex> g(mu_);
-  if (!held.empty()) {
-    instance_gates_[k] = held;
-    gates_of_[k.from].push_back(k);
-    gates_of_[k.to].push_back(k);
-    any_gates_.store(true, std::memory_order_release);
-  }
+  note_gate(k, held);
   // An edge the graph could not name (no edge id) has no known gate: the cycle is not gated.
   if (p.edge_ids.size() != p.locks.size() || report_gated_) return true;
   gated_cycle c;
