@@ -198,22 +198,31 @@ TEST(Annotate, DestroyedWhileHeldIsUnreleasedLock) {
 
 // ---- ownership handed over ------------------------------------------------------------------------
 
-// Taken on one thread, released on another with any_thread: no bad_unlock, and the taker no longer
-// counts as holding it: no edge out of it, nothing left held at its exit or at a checkpoint.
-TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
-  spinlock s("handed");
-  lockgraph::mutex c("c");
+// s taken on a thread of its own (the taker) and released on this one with any_thread while the taker
+// still runs; then the taker runs after_release and exits.
+template <class F>
+void hand_over_to_this_thread(spinlock& s, F after_release) {
   std::latch taken(1), released(1);
   std::thread taker([&] {
     s.lock();
     taken.count_down();
     released.wait();
-    std::lock_guard<lockgraph::mutex> gc(c);  // s is not this thread's any more: no edge handed -> c
+    after_release();
   });
   taken.wait();
   s.unlock_any_thread();
   released.count_down();
   taker.join();
+}
+
+// Taken on one thread, released on another with any_thread: no bad_unlock, and the taker no longer
+// counts as holding it: no edge out of it, nothing left held at its exit or at a checkpoint.
+TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
+  spinlock s("handed");
+  lockgraph::mutex c("c");
+  hand_over_to_this_thread(s, [&] {
+    std::lock_guard<lockgraph::mutex> gc(c);  // s is not this thread's any more: no edge handed -> c
+  });
   EXPECT_TRUE(lockgraph::reports().empty()) << lgtest::kinds_of(lockgraph::reports());
   EXPECT_TRUE(lockgraph::check_quiescent().empty());
   nest(c, s);  // c -> handed: no cycle, for handed -> c was never recorded
@@ -223,16 +232,7 @@ TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
 // The taker exits right after the hand-over, before any other lockgraph call: not an unreleased lock.
 TEST(AnnotateHandover, TakerExitingAfterTheHandoverLeavesNothingHeld) {
   spinlock s("handed");
-  std::latch taken(1), released(1);
-  std::thread taker([&] {
-    s.lock();
-    taken.count_down();
-    released.wait();
-  });
-  taken.wait();
-  s.unlock_any_thread();
-  released.count_down();
-  taker.join();
+  hand_over_to_this_thread(s, [] {});
   EXPECT_TRUE(lockgraph::reports().empty()) << lgtest::kinds_of(lockgraph::reports());
   EXPECT_TRUE(lockgraph::check_quiescent().empty());
 }
