@@ -102,25 +102,31 @@ class counting_rwlock {
 
 // ---- custom locks ---------------------------------------------------------------------------------
 
+// nest_fn(a, b) on this thread, then nest_fn(b, a) on another: exactly one lock_order_inversion,
+// naming `named`, whose cycle is `cycle`. The expectation keeps the calling test's line.
+template <class A, class B, class Nest>
+void expect_inverted_nesting_reported(A& a, B& b, Nest nest_fn, std::string_view named, std::string_view cycle,
+                                      lockgraph::detail::site where = lockgraph::detail::site::current()) {
+  lockgraph::expect_report inversion(report_kind::lock_order_inversion, named, where);
+  nest_fn(a, b);
+  in_thread([&] { nest_fn(b, a); });
+  ASSERT_EQ(inversion.caught().size(), 1u);
+  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), cycle);
+}
+
+constexpr auto blocking_nest = [](auto& x, auto& y) { nest(x, y); };
+
 // Cycle: spin-a -> spin-b (main), spin-b -> spin-a (another thread).
 TEST(Annotate, CustomLockInversionIsReported) {
   spinlock a("spin-a"), b("spin-b");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "spin-a");
-  nest(a, b);
-  in_thread([&] { nest(b, a); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "spin-a => spin-b => spin-a");
+  expect_inverted_nesting_reported(a, b, blocking_nest, "spin-a", "spin-a => spin-b => spin-a");
 }
 
 // Custom and lockgraph locks share one graph. Cycle: mu -> spin (main), spin -> mu (another thread).
 TEST(Annotate, CustomAndLockgraphLocksShareTheGraph) {
   spinlock s("spin");
   lockgraph::mutex m("mu");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "spin");
-  nest(m, s);
-  in_thread([&] { nest(s, m); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "mu => spin => mu");
+  expect_inverted_nesting_reported(m, s, blocking_nest, "spin", "mu => spin => mu");
 }
 
 // try_lock adds no edge into the lock: a held, try b; then b -> a blocking is no cycle.
@@ -192,22 +198,31 @@ TEST(Annotate, DestroyedWhileHeldIsUnreleasedLock) {
 
 // ---- ownership handed over ------------------------------------------------------------------------
 
-// Taken on one thread, released on another with any_thread: no bad_unlock, and the taker no longer
-// counts as holding it: no edge out of it, nothing left held at its exit or at a checkpoint.
-TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
-  spinlock s("handed");
-  lockgraph::mutex c("c");
+// s taken on a thread of its own (the taker) and released on this one with any_thread while the taker
+// still runs; then the taker runs after_release and exits.
+template <class F>
+void hand_over_to_this_thread(spinlock& s, F after_release) {
   std::latch taken(1), released(1);
   std::thread taker([&] {
     s.lock();
     taken.count_down();
     released.wait();
-    std::lock_guard<lockgraph::mutex> gc(c);  // s is not this thread's any more: no edge handed -> c
+    after_release();
   });
   taken.wait();
   s.unlock_any_thread();
   released.count_down();
   taker.join();
+}
+
+// Taken on one thread, released on another with any_thread: no bad_unlock, and the taker no longer
+// counts as holding it: no edge out of it, nothing left held at its exit or at a checkpoint.
+TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
+  spinlock s("handed");
+  lockgraph::mutex c("c");
+  hand_over_to_this_thread(s, [&] {
+    std::lock_guard<lockgraph::mutex> gc(c);  // s is not this thread's any more: no edge handed -> c
+  });
   EXPECT_TRUE(lockgraph::reports().empty()) << lgtest::kinds_of(lockgraph::reports());
   EXPECT_TRUE(lockgraph::check_quiescent().empty());
   nest(c, s);  // c -> handed: no cycle, for handed -> c was never recorded
@@ -217,16 +232,7 @@ TEST(AnnotateHandover, ReleaseByAnotherThreadIsNoBadUnlock) {
 // The taker exits right after the hand-over, before any other lockgraph call: not an unreleased lock.
 TEST(AnnotateHandover, TakerExitingAfterTheHandoverLeavesNothingHeld) {
   spinlock s("handed");
-  std::latch taken(1), released(1);
-  std::thread taker([&] {
-    s.lock();
-    taken.count_down();
-    released.wait();
-  });
-  taken.wait();
-  s.unlock_any_thread();
-  released.count_down();
-  taker.join();
+  hand_over_to_this_thread(s, [] {});
   EXPECT_TRUE(lockgraph::reports().empty()) << lgtest::kinds_of(lockgraph::reports());
   EXPECT_TRUE(lockgraph::check_quiescent().empty());
 }
@@ -345,11 +351,7 @@ void nest_scoped(M& x, M& y) {
 // Cycle through scoped_lock acquisitions: a -> b (main), b -> a (another thread).
 TYPED_TEST(TbbMutex, ScopedLockInversionIsReported) {
   TypeParam a("tbb-a"), b("tbb-b");
-  lockgraph::expect_report inversion(report_kind::lock_order_inversion, "tbb-a");
-  nest_scoped(a, b);
-  in_thread([&] { nest_scoped(b, a); });
-  ASSERT_EQ(inversion.caught().size(), 1u);
-  EXPECT_EQ(lgtest::canonical_cycle(inversion.caught()[0]), "tbb-a => tbb-b => tbb-a");
+  expect_inverted_nesting_reported(a, b, nest_scoped<TypeParam>, "tbb-a", "tbb-a => tbb-b => tbb-a");
 }
 
 // try_acquire never blocks: it adds no edge into its lock (std::lock's rule).

@@ -12,7 +12,6 @@
 
 #include "lockgraph/lockgraph.hpp"
 #include "report/fingerprint.hpp"
-#include "support/sanitizers.hpp"
 #include "support/subprocess.hpp"
 #include "support/text.hpp"
 
@@ -23,13 +22,7 @@ using lgtest::contains;
 using lockgraph::detail::class_key;
 using lockgraph::detail::fingerprint_of;
 
-std::map<std::string, std::string> env_with(const std::string& options) {
-  std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
-#if LGTEST_TSAN
-  env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";
-#endif
-  return env;
-}
+using lgtest::env_with;
 
 // A cycle as a report value: locks[i] -> locks[i + 1], no stacks.
 lockgraph::report cycle(std::vector<std::string> locks) {

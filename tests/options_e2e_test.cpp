@@ -29,13 +29,7 @@ using lgtest::run_result;
 constexpr auto kTimeout = 60s;
 constexpr const char* kInversionTitle = "lockgraph: lock-order-inversion (potential deadlock)";
 
-std::map<std::string, std::string> env_with(const std::string& options) {
-  std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
-#if LGTEST_TSAN
-  env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";  // lockgraph is the detector under test
-#endif
-  return env;
-}
+using lgtest::env_with;
 
 run_result run_program(const std::string& options, std::vector<std::string> args = {}) {
   std::vector<std::string> argv{lgtest::program("inversion_program")};

@@ -162,13 +162,7 @@ TEST(Suppressions, MatchesFunctionNamesAndSourceFilesInStacks) {
 
 // ---- end to end ----------------------------------------------------------------------------------------
 
-std::map<std::string, std::string> env_with(const std::string& options) {
-  std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
-#if LGTEST_TSAN
-  env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";
-#endif
-  return env;
-}
+using lgtest::env_with;
 
 std::string write_rules(const lgtest::temp_dir& dir, const std::string& rules) {
   const std::string path = dir.str() + "/lg.supp";

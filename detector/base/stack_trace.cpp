@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -256,7 +258,8 @@ bool is_lockgraph(const symbol& s) {
          s.function.rfind("std::atomic<", 0) == 0 || s.file.find("include/lockgraph/") != std::string::npos;
 }
 
-// Every frame (inline levels expanded), innermost first, without lockgraph's own leading frames.
+// Every frame (inline levels expanded), innermost first, without lockgraph's own leading frames. An f
+// that returns bool ends the walk by returning false: the frames past it are not symbolized.
 template <class F>
 void for_each_user_frame(const stack_trace& st, F&& f) {
   bool skipping = true;
@@ -266,7 +269,11 @@ void for_each_user_frame(const stack_trace& st, F&& f) {
     for (const symbol& s : syms) {
       if (skipping && is_lockgraph(s)) continue;
       skipping = false;
-      f(addr, s);
+      if constexpr (std::is_same_v<std::invoke_result_t<F&, std::uintptr_t, const symbol&>, bool>) {
+        if (!f(addr, s)) return;
+      } else {
+        f(addr, s);
+      }
     }
   }
 }
@@ -370,25 +377,20 @@ std::vector<frame_info> user_frames(const stack_trace& st) {
 }
 
 frame_info innermost_user_frame(const stack_trace& st) {
-  // for_each_user_frame's walk, stopping at the first user frame: symbolizing is the cost here (a
-  // fingerprint per repeated problem), and the frames past it are not needed.
-  frame_info fallback;
-  bool have_fallback = false;
-  bool skipping = true;
-  for (std::uintptr_t addr : st.frames) {
-    std::vector<symbol> syms = symbolize_cached(addr);
-    if (syms.empty()) syms.push_back({});
-    for (const symbol& s : syms) {
-      if (skipping && is_lockgraph(s)) continue;
-      skipping = false;
-      if (!is_library(s)) return {s.function, s.file, s.line};
-      if (!have_fallback) {
-        fallback = {s.function, s.file, s.line};
-        have_fallback = true;
-      }
+  // The walk stops at the first user frame: symbolizing is the cost here (a fingerprint per repeated
+  // problem), and the frames past it are not needed.
+  std::optional<frame_info> user;
+  std::optional<frame_info> fallback;
+  for_each_user_frame(st, [&](std::uintptr_t, const symbol& s) {
+    if (!is_library(s)) {
+      user = frame_info{s.function, s.file, s.line};
+      return false;
     }
-  }
-  return fallback;
+    if (!fallback) fallback = frame_info{s.function, s.file, s.line};
+    return true;
+  });
+  if (user) return *user;
+  return fallback.value_or(frame_info{});
 }
 
 }  // namespace lockgraph::detail

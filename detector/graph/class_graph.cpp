@@ -9,31 +9,26 @@
 
 namespace lockgraph::detail {
 
+std::uint64_t class_graph::class_node_of_key(const std::string& key) {
+  if (const auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  const std::uint64_t n = cd_.new_node();
+  by_key_.emplace(key, n);
+  keys_[n] = key;
+  ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
+  return n;
+}
+
 std::uint32_t class_graph::class_id(const std::string& key) {
   std::lock_guard<std::mutex> g(mu_);
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) {
-    const std::uint64_t n = cd_.new_node();
-    it = by_key_.emplace(key, n).first;
-    keys_[n] = key;
-    ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
-  }
-  return ids_.at(it->second);
+  return ids_.at(class_node_of_key(key));
 }
 
 std::uint64_t class_graph::class_node(const lock_meta& m, std::uint64_t instance) {
   if (const auto c = class_of_.find(instance); c != class_of_.end()) return c->second;
   // The label was prepared (symbolized) when the lock got its node: formatting it here is cheap.
-  const std::string key = class_key(m);
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) {
-    const std::uint64_t n = cd_.new_node();
-    it = by_key_.emplace(key, n).first;
-    keys_[n] = key;
-    ids_[n] = static_cast<std::uint32_t>(ids_.size() + 1);
-  }
-  class_of_[instance] = it->second;
-  return it->second;
+  const std::uint64_t n = class_node_of_key(class_key(m));
+  class_of_[instance] = n;
+  return n;
 }
 
 std::string class_graph::label_of(std::uint64_t instance) const {
@@ -97,16 +92,19 @@ void class_graph::recheck(std::vector<problem>* broken) {
   }
 }
 
+void class_graph::note_gate(const edge_key& k, const held_set& held) {
+  if (held.empty()) return;
+  instance_gates_[k] = held;
+  gates_of_[k.from].push_back(k);
+  gates_of_[k.to].push_back(k);
+  any_gates_.store(true, std::memory_order_release);
+}
+
 bool class_graph::add_edge(const edge_key& k, const lock_meta& from, const lock_meta& to, const held_set& held,
                            const thread_ref& thread, const stack_trace& stack, problem* out,
                            std::vector<problem>* broken) {
   std::lock_guard<std::mutex> g(mu_);
-  if (!held.empty()) {
-    instance_gates_[k] = held;
-    gates_of_[k.from].push_back(k);
-    gates_of_[k.to].push_back(k);
-    any_gates_.store(true, std::memory_order_release);
-  }
+  note_gate(k, held);
   if (!classes_) return false;
   const std::uint64_t cf = class_node(from, k.from);
   const std::uint64_t ct = class_node(to, k.to);
@@ -161,12 +159,7 @@ bool class_graph::add_edge(const edge_key& k, const lock_meta& from, const lock_
 
 bool class_graph::instance_cycle(const edge_key& k, const held_set& held, const problem& p) {
   std::lock_guard<std::mutex> g(mu_);
-  if (!held.empty()) {
-    instance_gates_[k] = held;
-    gates_of_[k.from].push_back(k);
-    gates_of_[k.to].push_back(k);
-    any_gates_.store(true, std::memory_order_release);
-  }
+  note_gate(k, held);
   // An edge the graph could not name (no edge id) has no known gate: the cycle is not gated.
   if (p.edge_ids.size() != p.locks.size() || report_gated_) return true;
   gated_cycle c;

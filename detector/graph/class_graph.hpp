@@ -130,7 +130,11 @@ class class_graph {
   };
 
   // Callers hold mu_.
+  // The class node of a class key, made (with its key and class id) the first time the key is seen.
+  std::uint64_t class_node_of_key(const std::string& key);
   std::uint64_t class_node(const lock_meta& m, std::uint64_t instance);
+  // Remembers `held` as the gate of the instance edge k (nothing if it is empty).
+  void note_gate(const edge_key& k, const held_set& held);
   static bool shrink(held_set& gates, const held_set& held);
   std::string label_of(std::uint64_t instance) const;
   held_set cycle_gate(const gated_cycle& c) const;

@@ -33,23 +33,23 @@ namespace lockgraph {
 namespace tbb {
 namespace detail {
 
-// Exclusive oneTBB mutexes: spin_mutex, queuing_mutex.
-template <class Native>
-class exclusive_mutex {
+// What both kinds share: the oneTBB mutex and its annotation, the traits, the constructors, and
+// lock / try_lock / unlock where the oneTBB mutex has them (instantiated on use: queuing_mutex has none).
+template <class Native, custom_lock_kind Kind>
+class annotated_mutex {
  public:
-  static constexpr bool is_rw_mutex = false;
+  static constexpr bool is_rw_mutex = Kind == custom_lock_kind::reader_writer;
   static constexpr bool is_recursive_mutex = false;
   static constexpr bool is_fair_mutex = Native::is_fair_mutex;
 
-  exclusive_mutex(::lockgraph::detail::site where = ::lockgraph::detail::site::current()) noexcept
-      : ann_(custom_lock_kind::exclusive, where) {}
+  annotated_mutex(::lockgraph::detail::site where = ::lockgraph::detail::site::current()) noexcept
+      : ann_(Kind, where) {}
   template <std::size_t N>
-  explicit exclusive_mutex(const char (&name)[N]) noexcept : ann_(name) {}
-  explicit exclusive_mutex(std::string_view name) noexcept : ann_(name) {}
-  exclusive_mutex(const exclusive_mutex&) = delete;
-  exclusive_mutex& operator=(const exclusive_mutex&) = delete;
+  explicit annotated_mutex(const char (&name)[N]) noexcept : ann_(name, Kind) {}
+  explicit annotated_mutex(std::string_view name) noexcept : ann_(name, Kind) {}
+  annotated_mutex(const annotated_mutex&) = delete;
+  annotated_mutex& operator=(const annotated_mutex&) = delete;
 
-  // Only where oneTBB's mutex has them (spin_mutex): instantiated on use.
   template <class N = Native>
   auto lock() -> decltype(std::declval<N&>().lock()) {
     ann_.before_lock();
@@ -66,6 +66,25 @@ class exclusive_mutex {
   auto unlock() -> decltype(std::declval<N&>().unlock()) {
     if (ann_.before_unlock()) native_.unlock();
   }
+
+ protected:
+  Native native_;
+  lock_annotation ann_;
+
+ private:
+#if !LOCKGRAPH_DISABLED
+  friend struct ::lockgraph::detail::lock_access;
+  ::lockgraph::detail::lock_meta& lockgraph_meta() noexcept { return ::lockgraph::detail::lock_access::meta(ann_); }
+#endif
+};
+
+// Exclusive oneTBB mutexes: spin_mutex, queuing_mutex.
+template <class Native>
+class exclusive_mutex : public annotated_mutex<Native, custom_lock_kind::exclusive> {
+  using base = annotated_mutex<Native, custom_lock_kind::exclusive>;
+
+ public:
+  using base::base;
 
   class scoped_lock {
    public:
@@ -99,58 +118,30 @@ class exclusive_mutex {
     typename Native::scoped_lock native_;
     exclusive_mutex* m_ = nullptr;
   };
-
- private:
-#if !LOCKGRAPH_DISABLED
-  friend struct ::lockgraph::detail::lock_access;
-  ::lockgraph::detail::lock_meta& lockgraph_meta() noexcept { return ::lockgraph::detail::lock_access::meta(ann_); }
-#endif
-
-  Native native_;
-  lock_annotation ann_;
 };
 
 // Reader/writer oneTBB mutexes: spin_rw_mutex, rw_mutex.
 template <class Native>
-class rw_mutex {
+class rw_mutex : public annotated_mutex<Native, custom_lock_kind::reader_writer> {
+  using base = annotated_mutex<Native, custom_lock_kind::reader_writer>;
+
  public:
-  static constexpr bool is_rw_mutex = true;
-  static constexpr bool is_recursive_mutex = false;
-  static constexpr bool is_fair_mutex = Native::is_fair_mutex;
+  using base::base;
 
-  rw_mutex(::lockgraph::detail::site where = ::lockgraph::detail::site::current()) noexcept
-      : ann_(custom_lock_kind::reader_writer, where) {}
-  template <std::size_t N>
-  explicit rw_mutex(const char (&name)[N]) noexcept : ann_(name, custom_lock_kind::reader_writer) {}
-  explicit rw_mutex(std::string_view name) noexcept : ann_(name, custom_lock_kind::reader_writer) {}
-  rw_mutex(const rw_mutex&) = delete;
-  rw_mutex& operator=(const rw_mutex&) = delete;
-
-  void lock() {
-    ann_.before_lock();
-    if (!native_.try_lock()) ann_.contended([this] { native_.lock(); });
-    ann_.after_lock();
-  }
-  bool try_lock() {
-    if (!native_.try_lock()) return false;
-    ann_.after_lock(lock_flags::try_lock);
-    return true;
-  }
-  void unlock() {
-    if (ann_.before_unlock()) native_.unlock();
-  }
   void lock_shared() {
-    ann_.before_lock(lock_flags::shared);
-    if (!native_.try_lock_shared()) ann_.contended([this] { native_.lock_shared(); }, lock_flags::shared);
-    ann_.after_lock(lock_flags::shared);
+    this->ann_.before_lock(lock_flags::shared);
+    if (!this->native_.try_lock_shared()) {
+      this->ann_.contended([this] { this->native_.lock_shared(); }, lock_flags::shared);
+    }
+    this->ann_.after_lock(lock_flags::shared);
   }
   bool try_lock_shared() {
-    if (!native_.try_lock_shared()) return false;
-    ann_.after_lock(lock_flags::shared | lock_flags::try_lock);
+    if (!this->native_.try_lock_shared()) return false;
+    this->ann_.after_lock(lock_flags::shared | lock_flags::try_lock);
     return true;
   }
   void unlock_shared() {
-    if (ann_.before_unlock(lock_flags::shared)) native_.unlock_shared();
+    if (this->ann_.before_unlock(lock_flags::shared)) this->native_.unlock_shared();
   }
 
   class scoped_lock {
@@ -209,15 +200,6 @@ class rw_mutex {
     rw_mutex* m_ = nullptr;
     bool write_ = false;
   };
-
- private:
-#if !LOCKGRAPH_DISABLED
-  friend struct ::lockgraph::detail::lock_access;
-  ::lockgraph::detail::lock_meta& lockgraph_meta() noexcept { return ::lockgraph::detail::lock_access::meta(ann_); }
-#endif
-
-  Native native_;
-  lock_annotation ann_;
 };
 
 }  // namespace detail

@@ -42,6 +42,8 @@
 #include <utility>
 #include <vector>
 
+#include "sanitizers.hpp"
+
 extern char** environ;
 
 namespace lgtest {
@@ -380,6 +382,16 @@ inline std::string program(const std::string& name) {
 #else
   return name;
 #endif
+}
+
+// The environment for a test program run with LOCKGRAPH_OPTIONS=`options`. Under TSan, TSan's own
+// deadlock detection is off (lockgraph is the detector under test) and its first report ends the run.
+inline std::map<std::string, std::string> env_with(const std::string& options) {
+  std::map<std::string, std::string> env{{"LOCKGRAPH_OPTIONS", options}};
+#if LGTEST_TSAN
+  env["TSAN_OPTIONS"] = "detect_deadlocks=0 halt_on_error=1";
+#endif
+  return env;
 }
 
 // Runs one scenario of tests/programs/life_edges_program.cpp (the scenario and its arguments in `args`)
