@@ -29,16 +29,20 @@ using lgtest::run_life;
 using lgtest::run_result;
 using namespace std::chrono_literals;
 
-// The label lockgraph gives `m`, read from the inversion it makes with a named anchor lock.
+// The label lockgraph gives `m`, read from the inversion it makes with a named anchor lock. Each call
+// has an anchor of its own name (letters: a trailing number would be cut from the fingerprint), so two
+// locks that got the same label still make two reports, not two occurrences of one.
 std::string label_of(lockgraph::mutex& m) {
+  static char next = 'a';
+  const std::string anchor_name = std::string("label-anchor-") + next++;
   report_watch w;
-  lockgraph::mutex anchor("label-anchor");
+  lockgraph::mutex anchor(anchor_name);
   nest(m, anchor);
   nest(anchor, m);
   const auto reps = w.fresh();
   if (reps.size() != 1) return "<" + std::to_string(reps.size()) + " reports>";
   for (const auto& l : reps[0].locks) {
-    if (l != "label-anchor") return l;
+    if (l != anchor_name) return l;
   }
   return "<no label>";
 }
