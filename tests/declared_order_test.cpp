@@ -193,6 +193,10 @@ TEST(DeclaredOrderRun, BadFilesAreOneLineAndExit2) {
   EXPECT_TRUE(lgtest::contains(missing.err, "lockgraph: lock_order=" + t.dir.str() + "/none.txt: cannot read it"))
       << missing.err;
   EXPECT_EQ(lgtest::count_of(missing.err, "\n"), 1u) << missing.err;
+  // A directory opens but does not read: an error too, not an empty declaration that checks nothing.
+  const lgtest::run_result dir = t.nest({"a", "b"}, "lock_order=" + t.dir.str());
+  EXPECT_TRUE(dir.exited_with(2)) << dir.describe();
+  EXPECT_TRUE(lgtest::contains(dir.err, "cannot read it (Is a directory)")) << dir.err;
   const std::string order = t.write_order("a -> b\nb => c\n");
   const lgtest::run_result malformed = t.nest({"a", "b"}, "lock_order=" + order);
   EXPECT_TRUE(malformed.exited_with(2)) << malformed.describe();

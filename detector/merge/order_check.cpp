@@ -5,11 +5,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <utility>
 
+#include "base/read_file.hpp"
 #include "graph/declared_order.hpp"
 #include "report/fingerprint.hpp"
 #include "report/problem.hpp"
@@ -37,12 +36,11 @@ int write_order_declaration(const suite_graph& g, const std::string& path) {
 
 int check_order_declaration(const suite_graph& g, const std::string& path, declared_order& order,
                             std::vector<report>* violations) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "lockgraph-merge: --check-order %s: cannot read (%s)\n", path.c_str(), std::strerror(errno));
+  std::string text;
+  if (const int err = read_whole_file(path, &text); err != 0) {
+    std::fprintf(stderr, "lockgraph-merge: --check-order %s: cannot read (%s)\n", path.c_str(), std::strerror(err));
     return 2;
   }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (const std::string error = order.parse(text, path); !error.empty()) {
     std::fprintf(stderr, "lockgraph-merge: %s\n", error.c_str());
     return 2;

@@ -5,12 +5,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <system_error>
 #include <unordered_set>
 
+#include "base/read_file.hpp"
 #include "graph/cycle_detector.hpp"
 #include "report/dot_writer.hpp"
 #include "report/fingerprint.hpp"
@@ -22,18 +21,10 @@ namespace {
 namespace fs = std::filesystem;
 
 bool read_file(const std::string& path, std::string* text, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = path + ": cannot read (" + std::strerror(errno) + ")";
+  if (const int err = read_whole_file(path, text); err != 0) {
+    *error = path + ": cannot read (" + std::strerror(err) + ")";
     return false;
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) {
-    *error = path + ": read error";
-    return false;
-  }
-  *text = std::move(s).str();
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/glob.hpp"
+#include "base/read_file.hpp"
 #include "base/stack_trace.hpp"
 #include "report/fingerprint.hpp"
 
@@ -140,18 +141,11 @@ std::string suppressions::add(std::string_view text, std::string_view origin) {
 }
 
 std::string suppressions::add_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return "suppressions=" + path + ": cannot read the file (" + std::strerror(errno) +
+  std::string text;
+  if (const int err = read_whole_file(path, &text); err != 0) {
+    return "suppressions=" + path + ": cannot read the file (" + std::strerror(err) +
            "; accepted: a readable file of <kind>:<glob> rules)";
   }
-  std::string text;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return "suppressions=" + path + ": cannot read the file (accepted: a readable file of <kind>:<glob> rules)";
   return add(text, path);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/labels.hpp"
+#include "base/read_file.hpp"
 #include "base/stack_trace.hpp"
 #include "lockgraph/options.hpp"
 #include "runtime/dump_signal.hpp"
@@ -84,16 +85,12 @@ void load_declared_order(runtime& r) noexcept {
   const std::string& path = r.opts.lock_order;
   if (path.empty()) return;
   std::string text;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  if (const int err = read_whole_file(path, &text); err != 0) {
     std::fprintf(stderr, "lockgraph: lock_order=%s: cannot read it (%s); expected a lock order file ('A -> B' lines)\n",
-                 path.c_str(), std::strerror(errno));
+                 path.c_str(), std::strerror(err));
     std::fflush(stderr);
     std::_Exit(2);
   }
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
   if (const std::string error = r.order.parse(text, path); !error.empty()) {
     std::fprintf(stderr, "lockgraph: lock_order: %s\n", error.c_str());
     std::fflush(stderr);
