@@ -91,12 +91,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-std::string class_key_of(const lock_meta& m) { return class_key(m); }
-
 void record_class_edge(const lock_meta& from, const lock_meta& to, bool from_shared, bool to_shared,
                        const thread_ref& thread, const stack_trace& stack) {
-  std::string from_key = class_key_of(from);
-  std::string to_key = class_key_of(to);
+  std::string from_key = class_key(from);
+  std::string to_key = class_key(to);
   std::string key = from_key + '\0' + to_key + '\0' + (from_shared ? 's' : 'x') + (to_shared ? 's' : 'x');
   recorder& r = rec();
   std::lock_guard<std::mutex> g(r.mu);

@@ -21,11 +21,7 @@
 
 namespace lockgraph::detail {
 
-// The stable class key of a lock, for the edge log and the declared lock order: class_key() of
-// base/labels.hpp (its name, its lock_class's name, or its construction site "file:line[rank]").
-std::string class_key_of(const lock_meta& m);
-
-// Records the class edge from -> to unless that class edge was recorded before. Thread-safe.
+// Records the class edge from -> to (classes by class_key(), base/labels.hpp) unless that class edge was recorded before. Thread-safe.
 void record_class_edge(const lock_meta& from, const lock_meta& to, bool from_shared, bool to_shared,
                        const thread_ref& thread, const stack_trace& stack);
 

@@ -122,6 +122,21 @@ void forget_validated_chains(thread_record* t) noexcept {
   }
 }
 
+// Past the inline stack (d >= kInlineHeld held), the chain value of acquiring `m` in `mode` on top of
+// them if that chain was the one last validated there (see remember_validated()), else 0: a deep
+// nesting repeats itself, so a known chain costs one compare whatever the depth. `*node` is the
+// lock's node the chain was computed from (read once: forget() may reset it meanwhile).
+LOCKGRAPH_ALWAYS_INLINE std::uint64_t deep_chain_if_validated(thread_record* t, std::uint32_t d, const lock_meta& m,
+                                                              std::uint8_t mode, std::uint32_t epoch,
+                                                              std::uint64_t* node) noexcept {
+  if (d < kInlineHeld || t->chain_epoch != epoch) return 0;
+  const std::uint64_t below = own_held_at(t, d - 1)->chain;
+  *node = m.node.load(std::memory_order_relaxed);
+  if (below == 0 || *node == 0) return 0;
+  const std::uint64_t key = chain_mix(below, *node, mode);
+  return own_validated_above(t, d - 1) == key ? key : 0;
+}
+
 // Remembers that the held chain plus the lock acquired at depth d (chain value `key`) is validated:
 // in the thread's chain cache where the fast path probes it (d <= kInlineHeld), and past that on the
 // held entry below, where before_lock_slow() finds it without hashing into a table that a deep
@@ -226,22 +241,19 @@ void self_lock_while_bypassed(thread_record* t, lock_meta& m, std::uint8_t mode)
   }
 }
 
-// The class a declared lock order names a lock by: the same key as the edge log's (edge_recorder.hpp).
-std::string declared_class_of(const lock_meta& m) { return class_key_of(m); }
-
-// lock_order=FILE: `m` is about to be acquired (blocking) while the thread holds entries [0, d): each
-// held lock against the declaration, not only the nearest (what this run recorded need not contain
-// the declared path). Runs once per new chain (the chain cache skips the rest). Returns the
+// lock_order=FILE (locks named by class_key(), as the class graph and the edge log name them): `m` is
+// about to be acquired (blocking) while the thread holds entries [0, d): each held lock against the
+// declaration, not only the nearest (what this run recorded need not contain the declared path). Runs once per new chain (the chain cache skips the rest). Returns the
 // violations; the caller adds the stack (captured in its own frame, which printing cuts off).
 std::vector<problem> declared_violations(runtime& r, thread_record* t, std::uint32_t d, lock_meta& m,
                                          std::uint8_t mode) {
   std::vector<problem> out;
-  const std::string taken = declared_class_of(m);
+  const std::string taken = class_key(m);
   for (std::uint32_t i = 0; i < d; ++i) {
     const held_entry* e = own_held_at(t, i);
     const lock_meta* h = e->lock.load(std::memory_order_relaxed);
     if (h == &destroyed_lock || h == &m) continue;
-    const std::string held = declared_class_of(*h);
+    const std::string held = class_key(*h);
     const declared_order::result v = r.order.check(held, taken, r.opts.lock_order_strict);
     if (v.v != declared_order::verdict::contradicts && v.v != declared_order::verdict::undeclared) continue;
     problem& p = out.emplace_back();
@@ -307,13 +319,8 @@ void before_lock_slow(thread_record* t, lock_meta& m, std::uint8_t mode) noexcep
   const std::uint32_t epoch = g_chain_epoch.load(std::memory_order_acquire);
 
   // Nesting past the inline stack: every acquisition comes here, so a known chain must cost what the
-  // fast path's probe costs, whatever the depth: one compare with the chain last validated on top of
-  // the held entry below (a deep nesting repeats itself: the same lock follows the same chain).
-  if (d >= kInlineHeld && t->chain_epoch == epoch) {
-    const std::uint64_t below = own_held_at(t, d - 1)->chain;
-    const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-    if (below != 0 && node != 0 && own_validated_above(t, d - 1) == chain_mix(below, node, mode)) return;
-  }
+  // fast path's probe costs, whatever the depth.
+  if (std::uint64_t node; deep_chain_if_validated(t, d, m, mode, epoch, &node) != 0) return;
 
   bypass_scope bypass(t);
   runtime& r = rt();
@@ -465,12 +472,10 @@ std::uint32_t prepare_deep_push(thread_record* t, lock_meta& m, std::uint8_t mod
                                 const void* site_ret) noexcept {
   if (t->bypass != 0) return 0;
   const std::uint32_t d = t->depth.load(std::memory_order_relaxed);
-  if (d < kInlineHeld || t->chain_epoch != g_chain_epoch.load(std::memory_order_acquire)) return 0;
-  const std::uint64_t below = own_held_at(t, d - 1)->chain;
-  const std::uint64_t node = m.node.load(std::memory_order_relaxed);
-  if (below == 0 || node == 0) return 0;
-  const std::uint64_t key = chain_mix(below, node, mode);
-  if (own_validated_above(t, d - 1) != key) return 0;
+  std::uint64_t node = 0;
+  const std::uint64_t key =
+      deep_chain_if_validated(t, d, m, mode, g_chain_epoch.load(std::memory_order_acquire), &node);
+  if (key == 0) return 0;
   held_entry* e = own_held_at(t, d, /*grow=*/true);
   if (e == nullptr) return 0;
   // Past the depth other threads read up to: nobody looks at it until the caller publishes it.
